@@ -1,0 +1,377 @@
+//! The request loop: attempts, retries, the follow-up GET after a failed DELETE, and
+//! `retire`. Generic over a [`Platform`] that does the I/O (`fetch` and timers in wasm, a
+//! scripted fake in the native tests), so all of the policy is tested without a network.
+
+use crate::endpoint::{Method, Operation};
+use crate::envelope::{describe, interpret, Json};
+use crate::error::{Error, ErrorKind};
+use crate::retire::{self, Next, RetireOptions, Step};
+use crate::retry::{backoff_ms, server_wait_ms, status_is_retryable, MAX_SERVER_WAIT_MS};
+use crate::text::push_u64;
+use crate::validate::{self, AccountId, Auth, CertificateId, MAX_RETRIES, MAX_TIMER_MS};
+
+/// Default base URL of the API.
+pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
+/// Default per-attempt timeout, as in the official SDKs.
+pub const DEFAULT_TIMEOUT_MS: u64 = 60_000;
+/// Default number of retries (so at most three attempts), as in the official SDKs.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+
+/// The response headers the client reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResponseHeaders {
+    /// `retry-after-ms`
+    pub retry_after_ms: Option<String>,
+    /// `retry-after`
+    pub retry_after: Option<String>,
+    /// `ratelimit`
+    pub ratelimit: Option<String>,
+    /// `cf-ray`
+    pub cf_ray: Option<String>,
+    /// `x-should-retry`
+    pub should_retry: Option<String>,
+}
+
+/// One HTTP response, body read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// The headers the client reads.
+    pub headers: ResponseHeaders,
+    /// The body as text.
+    pub body: String,
+}
+
+/// One HTTP request, ready for `fetch`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Every header to send (credentials included: don't log them).
+    pub headers: Vec<(&'static str, String)>,
+    /// JSON body, if any.
+    pub body: Option<String>,
+}
+
+/// Why an attempt got no response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    /// DNS, refused, reset, CORS: the platform's message.
+    Connection(String),
+    /// The attempt exceeded its timeout.
+    Timeout,
+    /// The caller's signal fired.
+    Aborted,
+}
+
+/// The I/O a client needs. Implemented over `fetch` and timers in wasm.
+#[allow(async_fn_in_trait)] // single-threaded by design: wasm futures are not Send
+pub trait Platform {
+    /// The platform's JSON value; certificates are handed back as this.
+    type Json: Json;
+    /// Sends one request and reads the whole body, within `timeout_ms` (0: no timeout).
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+    ) -> Result<HttpResponse, TransportError>;
+    /// Waits `ms`; fails with [`TransportError::Aborted`] if the caller aborts meanwhile.
+    async fn sleep(&self, ms: u64) -> Result<(), TransportError>;
+    /// Wall-clock time, ms since the Unix epoch.
+    fn now_ms(&self) -> f64;
+    /// Uniform in [0, 1), for jitter.
+    fn random(&self) -> f64;
+    /// Parses a body; `None` if it is not JSON.
+    fn parse_json(&self, text: &str) -> Option<Self::Json>;
+    /// Reports a `retire` step.
+    fn progress(&self, _step: Step, _certificate: Option<&Self::Json>) {}
+}
+
+/// A validated client configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Base URL without a trailing `/`.
+    pub base_url: String,
+    /// Credentials.
+    pub auth: Auth,
+    /// Per-attempt timeout in ms; 0 disables it.
+    pub timeout_ms: u64,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+}
+
+/// Client options as they come from the caller, before validation.
+#[derive(Clone, Debug, Default)]
+pub struct RawOptions<'a> {
+    /// `apiToken`
+    pub api_token: Option<&'a str>,
+    /// `apiEmail`
+    pub api_email: Option<&'a str>,
+    /// `apiKey`
+    pub api_key: Option<&'a str>,
+    /// `baseUrl`
+    pub base_url: Option<&'a str>,
+    /// `timeoutMs`
+    pub timeout_ms: Option<f64>,
+    /// `maxRetries`
+    pub max_retries: Option<f64>,
+}
+
+impl Config {
+    /// Validates the options; nothing is sent when this fails.
+    pub fn new<J>(o: &RawOptions<'_>) -> Result<Self, Error<J>> {
+        let auth = Auth::from_options(o.api_token, o.api_email, o.api_key)?;
+        let base_url = validate::base_url(o.base_url.unwrap_or(DEFAULT_BASE_URL))?;
+        let timeout_ms = match o.timeout_ms {
+            Some(v) => validate::whole_number("timeoutMs", v, MAX_TIMER_MS)?,
+            None => DEFAULT_TIMEOUT_MS,
+        };
+        let max_retries = match o.max_retries {
+            Some(v) => validate::whole_number("maxRetries", v, MAX_RETRIES)? as u32,
+            None => DEFAULT_MAX_RETRIES,
+        };
+        Ok(Self {
+            base_url,
+            auth,
+            timeout_ms,
+            max_retries,
+        })
+    }
+
+    fn request(&self, op: &Operation) -> HttpRequest {
+        let mut headers = vec![("Accept", String::from("application/json"))];
+        let body = op.body();
+        if body.is_some() {
+            headers.push(("Content-Type", String::from("application/json")));
+        }
+        headers.extend(self.auth.headers());
+        HttpRequest {
+            method: op.method(),
+            url: op.url(&self.base_url),
+            headers,
+            body,
+        }
+    }
+}
+
+/// Runs one operation with the retry policy; the error never holds a credential.
+pub async fn execute<P: Platform>(
+    cfg: &Config,
+    p: &P,
+    op: &Operation,
+) -> Result<P::Json, Error<P::Json>> {
+    run(cfg, p, op).await.map_err(|mut e| {
+        e.redact(&cfg.auth.secrets());
+        e
+    })
+}
+
+async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json, Error<P::Json>> {
+    let request = cfg.request(op);
+    let max_retries = if op.retryable() { cfg.max_retries } else { 0 };
+    let mut retry = 0u32;
+    let mut checked_certificate = false;
+    loop {
+        let retries_left = retry < max_retries;
+        let response = match p.send(&request, cfg.timeout_ms).await {
+            Ok(r) => r,
+            Err(TransportError::Aborted) => return Err(aborted()),
+            Err(failure) => {
+                if retries_left {
+                    sleep(p, backoff_ms(retry, p.random())).await?;
+                    retry += 1;
+                    continue;
+                }
+                return Err(transport_error(failure, cfg.timeout_ms, retry + 1));
+            }
+        };
+        let status = response.status;
+        let parsed = p.parse_json(&response.body);
+        let mut err = match interpret(status, &response.body, parsed, op.shape()) {
+            Ok(result) => return Ok(result),
+            Err(e) => e,
+        };
+        err.cf_ray = response.headers.cf_ray.clone();
+        if (200..300).contains(&status) {
+            return Err(err); // a 2xx that is not a success envelope is never retried
+        }
+        // The API answers 500 (not a 4xx) when asked to delete a certificate that is still
+        // active; retrying cannot help. Look at the certificate before anything else.
+        if let Operation::Delete(account, id) = op {
+            if !checked_certificate && (matches!(status, 400 | 409 | 422) || status >= 500) {
+                checked_certificate = true;
+                if let Some(e) = not_inactive(cfg, p, account, id, &err).await? {
+                    return Err(e);
+                }
+            }
+        }
+        let wait = server_wait_ms(status, &response.headers, p.now_ms());
+        err.retry_after_ms = wait;
+        if !retries_left || !status_is_retryable(status, &response.headers) {
+            return Err(err);
+        }
+        let wait = match wait {
+            Some(ms) if ms > MAX_SERVER_WAIT_MS => return Err(err), // not slept: the caller decides
+            Some(ms) => ms,
+            None => backoff_ms(retry, p.random()),
+        };
+        sleep(p, wait).await?;
+        retry += 1;
+    }
+}
+
+/// After a failed DELETE: GET the certificate (one attempt). `Some(error)` when it is not
+/// `inactive`; `None` when it is, or when the GET itself failed (then the DELETE's own error
+/// and retry rules apply).
+async fn not_inactive<P: Platform>(
+    cfg: &Config,
+    p: &P,
+    account: &AccountId,
+    id: &CertificateId,
+    failed: &Error<P::Json>,
+) -> Result<Option<Error<P::Json>>, Error<P::Json>> {
+    let get = Operation::Get(account.clone(), id.clone());
+    let response = match p.send(&cfg.request(&get), cfg.timeout_ms).await {
+        Ok(r) => r,
+        Err(TransportError::Aborted) => return Err(aborted()),
+        Err(_) => return Ok(None),
+    };
+    let parsed = p.parse_json(&response.body);
+    let Ok(cert) = interpret(response.status, &response.body, parsed, get.shape()) else {
+        return Ok(None);
+    };
+    if crate::envelope::binding_status(&cert).as_deref() == Some("inactive") {
+        return Ok(None);
+    }
+    let mut detail = String::from("cannot delete: ");
+    detail.push_str(&describe(&cert));
+    detail.push_str(", not inactive; deactivate it first (retire does both)");
+    let mut e = failed
+        .clone()
+        .into_kind(ErrorKind::CertificateNotInactive, detail);
+    e.certificate = Some(cert);
+    Ok(Some(e))
+}
+
+async fn sleep<P: Platform>(p: &P, ms: u64) -> Result<(), Error<P::Json>> {
+    p.sleep(ms).await.map_err(|_| aborted())
+}
+
+fn aborted<J>() -> Error<J> {
+    Error::new(
+        ErrorKind::UserAbort,
+        "the request was aborted by the caller's signal",
+    )
+}
+
+fn transport_error<J>(failure: TransportError, timeout_ms: u64, attempts: u32) -> Error<J> {
+    let (kind, mut detail) = match failure {
+        TransportError::Timeout => {
+            let mut d = String::from("no response within ");
+            push_u64(&mut d, timeout_ms);
+            d.push_str(" ms");
+            (ErrorKind::ConnectionTimeout, d)
+        }
+        TransportError::Connection(why) => {
+            let mut d = String::from("connection failed");
+            if !why.is_empty() {
+                d.push_str(": ");
+                d.push_str(&crate::text::excerpt(&why, 200));
+            }
+            (ErrorKind::Connection, d)
+        }
+        TransportError::Aborted => return aborted(),
+    };
+    if attempts > 1 {
+        detail.push_str(" (after ");
+        push_u64(&mut detail, u64::from(attempts));
+        detail.push_str(" attempts)");
+    }
+    Error::new(kind, detail)
+}
+
+/// Validated `retire` options from raw numbers.
+pub fn retire_options<J>(
+    poll_interval_ms: Option<f64>,
+    wait_timeout_ms: Option<f64>,
+) -> Result<RetireOptions, Error<J>> {
+    let mut o = RetireOptions::default();
+    if let Some(v) = poll_interval_ms {
+        o.poll_interval_ms = validate::whole_number("pollIntervalMs", v, MAX_TIMER_MS)?;
+        if o.poll_interval_ms < retire::MIN_POLL_INTERVAL_MS {
+            return Err(Error::invalid("pollIntervalMs must be at least 10"));
+        }
+    }
+    if let Some(v) = wait_timeout_ms {
+        o.wait_timeout_ms = validate::whole_number("waitTimeoutMs", v, MAX_TIMER_MS)?;
+    }
+    Ok(o)
+}
+
+/// Deactivates (if needed), waits for `inactive`, then deletes; refuses in-use and custom
+/// certificates before changing anything. Resolves with the deleted certificate.
+pub async fn retire<P: Platform>(
+    cfg: &Config,
+    p: &P,
+    account: &AccountId,
+    id: &CertificateId,
+    options: RetireOptions,
+) -> Result<P::Json, Error<P::Json>> {
+    let get = Operation::Get(account.clone(), id.clone());
+    p.progress(Step::Checking, None);
+    let mut cert = execute(cfg, p, &get).await?;
+    let mut deactivated = false;
+    let mut wait_started: Option<f64> = None;
+    loop {
+        match retire::next(&cert) {
+            Next::RefuseInUse => {
+                let mut d = describe(&cert);
+                d.push_str(" and in use by Gateway TLS inspection: select another certificate in the Gateway configuration first");
+                return Err(Error::new(ErrorKind::CertificateInUse, d).with_certificate(cert));
+            }
+            Next::RefuseCustom => {
+                return Err(Error::new(
+                    ErrorKind::UnsupportedCertificate,
+                    "custom (BYO-PKI) certificates are not deleted through the Gateway certificates API",
+                )
+                .with_certificate(cert));
+            }
+            Next::Delete => break,
+            Next::Deactivate if !deactivated => {
+                p.progress(Step::Deactivating, Some(&cert));
+                cert = execute(cfg, p, &Operation::Deactivate(account.clone(), id.clone())).await?;
+                deactivated = true;
+                continue;
+            }
+            Next::Deactivate | Next::Wait => {}
+        }
+        let started = *wait_started.get_or_insert_with(|| p.now_ms());
+        let waited = (p.now_ms() - started).max(0.0) as u64;
+        if waited >= options.wait_timeout_ms {
+            let mut d = String::from("gave up after ");
+            push_u64(&mut d, options.wait_timeout_ms);
+            d.push_str(" ms: ");
+            d.push_str(&describe(&cert));
+            return Err(Error::new(ErrorKind::CertificateNotInactive, d).with_certificate(cert));
+        }
+        p.progress(Step::Waiting, Some(&cert));
+        sleep(
+            p,
+            options
+                .poll_interval_ms
+                .min(options.wait_timeout_ms - waited),
+        )
+        .await?;
+        cert = execute(cfg, p, &get).await?;
+    }
+    p.progress(Step::Deleting, Some(&cert));
+    let deleted = execute(cfg, p, &Operation::Delete(account.clone(), id.clone())).await?;
+    p.progress(Step::Done, Some(&deleted));
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests;

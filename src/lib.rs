@@ -1,0 +1,40 @@
+//! Delete — and safely retire — Cloudflare Zero Trust Gateway certificates.
+//!
+//! The crate is a pure, sans-IO core that every target compiles and `cargo test` exercises
+//! natively, plus a thin wasm edge (`src/wasm/`, only on `wasm32`) that supplies `fetch`,
+//! timers and the JS conversions.
+//!
+//! - [`endpoint`]: the six operations as data (method, path, body); where the DELETE is built.
+//! - [`validate`]: every check made before a request is sent.
+//! - [`envelope`]: reading Cloudflare's `{success, errors, messages, result}` envelope.
+//! - [`error`]: the one error type and the status → error mapping.
+//! - [`retry`]: which failures are retried and how long to wait (where a 429 becomes a wait).
+//! - [`retire`]: what to do next with a certificate on the way to deletion.
+//! - [`client`]: the request loop, generic over a [`client::Platform`] that does the I/O.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo
+    )
+)]
+// Errors carry the API's errors and a certificate; they are the cold path, and boxing them
+// would cost code size in the wasm build for nothing.
+#![allow(clippy::result_large_err)]
+
+pub mod client;
+pub mod endpoint;
+pub mod envelope;
+pub mod error;
+mod httpdate;
+pub mod retire;
+pub mod retry;
+mod text;
+pub mod validate;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;

@@ -1,0 +1,137 @@
+//! Small string helpers. They avoid `core::fmt` on hot and common paths, which costs bytes in
+//! the wasm build.
+
+/// Appends the decimal form of `n`.
+pub(crate) fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &b in buf.get(i..).unwrap_or(&[]) {
+        out.push(b as char);
+    }
+}
+
+/// Appends the decimal form of `n`, with a `-` when negative.
+pub(crate) fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
+}
+
+/// A short, printable excerpt of a response body that is not JSON (typically an HTML error
+/// page from a proxy): tags, `<style>`/`<script>` contents and control characters removed,
+/// white space folded, at most `max` characters.
+pub(crate) fn excerpt(body: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0usize;
+    let mut rest = body;
+    let mut pending_space = false;
+    while let Some(c) = rest.chars().next() {
+        if c == '<' {
+            let lower_head: String = rest.chars().take(8).flat_map(char::to_lowercase).collect();
+            let end = rest.find('>').map_or(rest.len(), |i| i + 1);
+            rest = rest.get(end..).unwrap_or("");
+            for block in ["<style", "<script"] {
+                if lower_head.starts_with(block) {
+                    let close = if block == "<style" {
+                        "</style"
+                    } else {
+                        "</script"
+                    };
+                    rest = skip_past_ci(rest, close);
+                }
+            }
+            pending_space = true;
+            continue;
+        }
+        rest = rest.get(c.len_utf8()..).unwrap_or("");
+        if c.is_whitespace() || c.is_control() {
+            pending_space = true;
+            continue;
+        }
+        if pending_space && !out.is_empty() {
+            if count + 1 >= max {
+                break;
+            }
+            out.push(' ');
+            count += 1;
+        }
+        pending_space = false;
+        if count >= max {
+            break;
+        }
+        out.push(c);
+        count += 1;
+    }
+    if count >= max {
+        out.push('…');
+    }
+    out
+}
+
+/// Skips past the first case-insensitive occurrence of `needle` and the `>` after it.
+fn skip_past_ci<'a>(hay: &'a str, needle: &str) -> &'a str {
+    let lower = hay.to_ascii_lowercase(); // same byte offsets: ASCII-only lowering
+    match lower.find(needle) {
+        Some(i) => {
+            let after = hay.get(i..).unwrap_or("");
+            let end = after.find('>').map_or(after.len(), |j| j + 1);
+            after.get(end..).unwrap_or("")
+        }
+        None => "",
+    }
+}
+
+/// Replaces every occurrence of each non-empty secret in `text` with `[redacted]`.
+pub(crate) fn redact(text: &mut String, secrets: &[&str]) {
+    for secret in secrets {
+        if secret.len() >= 4 && text.contains(secret) {
+            *text = text.replace(secret, "[redacted]");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        let mut s = String::new();
+        push_u64(&mut s, 0);
+        s.push(' ');
+        push_u64(&mut s, u64::MAX);
+        s.push(' ');
+        push_i64(&mut s, i64::MIN);
+        assert_eq!(s, "0 18446744073709551615 -9223372036854775808");
+    }
+
+    #[test]
+    fn excerpt_of_a_cloudflare_html_page() {
+        let html = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title>\
+            <style>body{color:red}</style><script>var x=1;</script></head>\
+            <body><h1>Bad gateway</h1>\n\n  <p>cloudflare</p></body></html>";
+        assert_eq!(excerpt(html, 200), "502 Bad Gateway Bad gateway cloudflare");
+        assert_eq!(excerpt(html, 10), "502 Bad Ga…");
+        assert_eq!(excerpt("a\u{0}b\u{1b}[31mc", 50), "a b [31mc");
+        assert_eq!(excerpt("<unclosed", 50), "");
+        assert_eq!(excerpt("ünïcödé ✓", 50), "ünïcödé ✓");
+    }
+
+    #[test]
+    fn redaction() {
+        let mut s = String::from("token abcd1234 and abcd1234 again");
+        redact(&mut s, &["abcd1234", ""]);
+        assert_eq!(s, "token [redacted] and [redacted] again");
+    }
+}
