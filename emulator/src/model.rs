@@ -1,0 +1,413 @@
+//! Accounts, certificates, rate-limit windows and faults.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use serde_json::{json, Map, Value};
+
+use crate::util::{fake_pem, hex, now_us, rand_bytes, rfc3339, uuid_v4};
+use crate::Config;
+
+pub const DAY_US: u64 = 86_400_000_000;
+
+#[derive(Debug, Clone)]
+pub struct Cert {
+    pub f: Map<String, Value>,
+    /// (completes at µs, target binding_status)
+    pub pending: Option<(u64, &'static str)>,
+}
+
+impl Cert {
+    /// A fresh gateway-managed, inactive certificate.
+    pub fn generate(now: u64, validity_days: u64) -> Cert {
+        let id = uuid_v4();
+        let ts = rfc3339(now);
+        let mut f = Map::new();
+        f.insert("id".into(), json!(id));
+        f.insert("binding_status".into(), json!("inactive"));
+        f.insert("certificate".into(), json!(fake_pem()));
+        f.insert("created_at".into(), json!(ts));
+        f.insert(
+            "expires_on".into(),
+            json!(rfc3339(
+                now.saturating_add(validity_days.saturating_mul(DAY_US))
+            )),
+        );
+        f.insert("fingerprint".into(), json!(hex(&rand_bytes(32), true)));
+        f.insert("in_use".into(), json!(false));
+        f.insert("issuer_org".into(), json!("Cloudflare, Inc."));
+        f.insert(
+            "issuer_raw".into(),
+            json!(format!(
+                "O=Cloudflare, Inc.,OU=Gateway,CN=Gateway CA - Cloudflare Managed G1 {}",
+                &id[..8]
+            )),
+        );
+        f.insert("type".into(), json!("gateway_managed"));
+        f.insert("updated_at".into(), json!(ts));
+        f.insert("uploaded_on".into(), json!(ts));
+        Cert { f, pending: None }
+    }
+
+    pub fn id(&self) -> &str {
+        self.f.get("id").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn status(&self) -> &str {
+        self.f
+            .get("binding_status")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn in_use(&self) -> bool {
+        self.f.get("in_use") == Some(&Value::Bool(true))
+    }
+
+    pub fn is_custom(&self) -> bool {
+        self.f.get("type").and_then(Value::as_str) == Some("custom")
+    }
+
+    /// Counts against the "10 available" limit.
+    pub fn is_deployed(&self) -> bool {
+        matches!(self.status(), "available" | "active" | "pending_deployment")
+    }
+
+    /// Complete a pending transition whose time has come.
+    pub fn settle(&mut self, now: u64) {
+        if let Some((at, target)) = self.pending {
+            if now >= at {
+                self.f.insert("binding_status".into(), json!(target));
+                self.f.insert("updated_at".into(), json!(rfc3339(at)));
+                self.pending = None;
+            }
+        }
+    }
+
+    /// Set a status now; pending statuses get their completion scheduled.
+    pub fn set_status(&mut self, status: &str, now: u64, activate_ms: u64, deactivate_ms: u64) {
+        self.f.insert("binding_status".into(), json!(status));
+        self.f.insert("updated_at".into(), json!(rfc3339(now)));
+        self.pending = schedule(status, now, activate_ms, deactivate_ms);
+    }
+}
+
+pub fn schedule(
+    status: &str,
+    from: u64,
+    activate_ms: u64,
+    deactivate_ms: u64,
+) -> Option<(u64, &'static str)> {
+    match status {
+        "pending_deployment" => Some((from + activate_ms * 1000, "available")),
+        "pending_deletion" => Some((from + deactivate_ms * 1000, "inactive")),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u64,
+    pub window_ms: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub start_us: u64,
+    pub count: u64,
+}
+
+pub struct RateOutcome {
+    pub allowed: bool,
+    pub remaining: u64,
+    /// Seconds until the window resets (>= 1 when over the limit).
+    pub reset_s: u64,
+}
+
+impl Window {
+    fn roll(&mut self, rl: RateLimit, now: u64) {
+        if self.start_us == 0 || now >= self.start_us + rl.window_ms * 1000 {
+            self.start_us = now;
+            self.count = 0;
+        }
+    }
+
+    fn reset_s(&self, rl: RateLimit, now: u64) -> u64 {
+        let end = self.start_us + rl.window_ms * 1000;
+        end.saturating_sub(now).div_ceil(1_000_000)
+    }
+
+    /// Count one request if the window allows it.
+    pub fn hit(&mut self, rl: RateLimit, now: u64) -> RateOutcome {
+        self.roll(rl, now);
+        if self.count >= rl.limit {
+            return RateOutcome {
+                allowed: false,
+                remaining: 0,
+                reset_s: self.reset_s(rl, now).max(1),
+            };
+        }
+        self.count += 1;
+        RateOutcome {
+            allowed: true,
+            remaining: rl.limit - self.count,
+            reset_s: self.reset_s(rl, now),
+        }
+    }
+
+    /// Current state without counting.
+    pub fn peek(&self, rl: RateLimit, now: u64) -> RateOutcome {
+        let mut w = self.clone();
+        w.roll(rl, now);
+        RateOutcome {
+            allowed: w.count < rl.limit,
+            remaining: rl.limit.saturating_sub(w.count),
+            reset_s: w.reset_s(rl, now),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    Latency,
+    Hang,
+    Reset,
+    ResetMidBody,
+    Drip,
+    Html,
+    MalformedJson,
+    SuccessFalse,
+    ResultNull,
+    Status,
+}
+
+impl FaultKind {
+    pub fn parse(s: &str) -> Option<FaultKind> {
+        Some(match s {
+            "latency" => FaultKind::Latency,
+            "hang" => FaultKind::Hang,
+            "reset" => FaultKind::Reset,
+            "reset_mid_body" => FaultKind::ResetMidBody,
+            "drip" => FaultKind::Drip,
+            "html" => FaultKind::Html,
+            "malformed_json" => FaultKind::MalformedJson,
+            "success_false" => FaultKind::SuccessFalse,
+            "result_null" => FaultKind::ResultNull,
+            "status" => FaultKind::Status,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Latency => "latency",
+            FaultKind::Hang => "hang",
+            FaultKind::Reset => "reset",
+            FaultKind::ResetMidBody => "reset_mid_body",
+            FaultKind::Drip => "drip",
+            FaultKind::Html => "html",
+            FaultKind::MalformedJson => "malformed_json",
+            FaultKind::SuccessFalse => "success_false",
+            FaultKind::ResultNull => "result_null",
+            FaultKind::Status => "status",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub op: Option<String>,
+    pub times: u64,
+    pub kind: FaultKind,
+    pub status: Option<u16>,
+    pub delay_ms: u64,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// Process the request (mutating state) before breaking the answer.
+    pub apply: bool,
+}
+
+pub const OPS: [&str; 6] = ["list", "create", "get", "delete", "activate", "deactivate"];
+
+impl Fault {
+    pub fn from_json(v: &Value) -> Result<Fault, String> {
+        let o = v.as_object().ok_or("a fault must be an object")?;
+        let op = match o.get("op") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if OPS.contains(&s.as_str()) => Some(s.clone()),
+            Some(other) => return Err(format!("unknown op {other}")),
+        };
+        let kind_s = o
+            .get("kind")
+            .and_then(Value::as_str)
+            .ok_or("fault.kind is required")?;
+        let kind =
+            FaultKind::parse(kind_s).ok_or_else(|| format!("unknown fault kind {kind_s:?}"))?;
+        let times = match o.get("times") {
+            None | Some(Value::Null) => 1,
+            Some(t) => t
+                .as_u64()
+                .filter(|t| *t >= 1)
+                .ok_or("times must be an integer >= 1")?,
+        };
+        let status = match o.get("status") {
+            None | Some(Value::Null) => None,
+            Some(s) => Some(
+                s.as_u64()
+                    .filter(|s| (100..=999).contains(s))
+                    .ok_or("status must be an integer 100..999")? as u16,
+            ),
+        };
+        let delay_ms = o
+            .get("delay_ms")
+            .and_then(Value::as_u64)
+            .unwrap_or(match kind {
+                FaultKind::Drip => 5,
+                _ => 0,
+            });
+        let mut headers = Vec::new();
+        if let Some(h) = o.get("headers") {
+            let h = h.as_object().ok_or("headers must be an object")?;
+            for (k, v) in h {
+                let v = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if k.is_empty() || k.contains([':', ' ', '\r', '\n']) {
+                    return Err(format!("bad header name {k:?}"));
+                }
+                headers.push((k.clone(), v));
+            }
+        }
+        let body = match o.get("body") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        };
+        let apply = o.get("apply").and_then(Value::as_bool).unwrap_or(false);
+        Ok(Fault {
+            op,
+            times,
+            kind,
+            status,
+            delay_ms,
+            headers,
+            body,
+            apply,
+        })
+    }
+}
+
+pub struct Account {
+    pub certs: Vec<Cert>,
+    pub activate_ms: u64,
+    pub deactivate_ms: u64,
+    pub rate_limit: Option<RateLimit>,
+    pub window: Window,
+    pub create_limit: u64,
+    pub creations: Vec<u64>,
+    pub faults: VecDeque<Fault>,
+    pub log: Vec<Value>,
+    pub deleted: BTreeMap<String, u64>,
+    pub requests: u64,
+}
+
+impl Account {
+    pub fn empty(cfg: &Config) -> Account {
+        Account {
+            certs: Vec::new(),
+            activate_ms: cfg.activate_ms,
+            deactivate_ms: cfg.deactivate_ms,
+            rate_limit: None,
+            window: Window::default(),
+            create_limit: 3,
+            creations: Vec::new(),
+            faults: VecDeque::new(),
+            log: Vec::new(),
+            deleted: BTreeMap::new(),
+            requests: 0,
+        }
+    }
+
+    pub fn settle(&mut self, now: u64) {
+        for c in &mut self.certs {
+            c.settle(now);
+        }
+    }
+
+    pub fn find(&mut self, id: &str, now: u64) -> Option<usize> {
+        let idx = self
+            .certs
+            .iter()
+            .position(|c| c.id().eq_ignore_ascii_case(id))?;
+        self.certs[idx].settle(now);
+        Some(idx)
+    }
+
+    /// The demo seed: one certificate per role.
+    pub fn seed_demo(&mut self, now: u64) -> Map<String, Value> {
+        let roles: [(&str, &str, bool, bool); 6] = [
+            ("inactive", "inactive", false, false),
+            ("available", "available", false, false),
+            ("pending_deployment", "pending_deployment", false, false),
+            ("pending_deletion", "pending_deletion", false, false),
+            ("in_use", "available", true, false),
+            ("custom", "available", false, true),
+        ];
+        let mut out = Map::new();
+        for (i, (role, status, in_use, custom)) in roles.into_iter().enumerate() {
+            // Stagger creation a little so ordering by created_at is stable.
+            let created = now
+                .saturating_sub(DAY_US * 30)
+                .saturating_add(i as u64 * 1_000_000);
+            let mut c = Cert::generate(created, 1825);
+            c.f.insert("binding_status".into(), json!(status));
+            c.f.insert("in_use".into(), json!(in_use));
+            if custom {
+                c.f.insert("type".into(), json!("custom"));
+                c.f.insert("issuer_org".into(), json!("Example, Inc."));
+                c.f.insert(
+                    "issuer_raw".into(),
+                    json!("O=Example, Inc.,OU=Security,CN=Example BYO-PKI Root CA"),
+                );
+            }
+            if status != "inactive" {
+                c.f.insert("updated_at".into(), json!(rfc3339(now)));
+            }
+            c.pending = schedule(status, now, self.activate_ms, self.deactivate_ms);
+            out.insert(role.into(), Value::Object(c.f.clone()));
+            self.certs.push(c);
+        }
+        out
+    }
+}
+
+pub struct State {
+    pub cfg: Config,
+    pub accounts: HashMap<String, Account>,
+    pub users: HashMap<&'static str, Window>,
+}
+
+impl State {
+    pub fn new(cfg: Config) -> State {
+        let mut accounts = HashMap::new();
+        let mut acc = Account::empty(&cfg);
+        acc.seed_demo(now_us());
+        accounts.insert(cfg.account.clone(), acc);
+        State {
+            cfg,
+            accounts,
+            users: HashMap::new(),
+        }
+    }
+
+    pub fn account(&mut self, id: &str) -> &mut Account {
+        let cfg = &self.cfg;
+        self.accounts
+            .entry(id.to_string())
+            .or_insert_with(|| Account::empty(cfg))
+    }
+
+    pub fn user_limit(&self) -> RateLimit {
+        self.cfg.rate_limit
+    }
+}
