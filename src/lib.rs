@@ -38,3 +38,5 @@ pub mod validate;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+#[cfg(target_arch = "wasm32")]
+pub use wasm::{delete_certificate, GatewayCertificates};

@@ -4,3 +4,5 @@
 mod api;
 mod json;
 mod platform;
+
+pub use api::{delete_certificate, GatewayCertificates};
