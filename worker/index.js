@@ -1,0 +1,11 @@
+// The Worker: serves the page (static assets in dist/www) and relays the six Gateway-certificate
+// operations under /client/v4 through the package's workerd build (its .wasm is imported as a
+// module, which is what workerd requires). See worker/relay.js.
+import { GatewayCertificates } from "../js/workerd.js";
+import { handle } from "./relay.js";
+
+export default {
+  fetch(request, env) {
+    return handle(request, env, GatewayCertificates);
+  },
+};
