@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The demo: starts the API emulator and the Worker (page + relay, in workerd via wrangler dev)
+# pointed at it, and prints the page's URL with the demo account id and token. No Cloudflare
+# account needed. Ctrl-C stops both.
+#   bash scripts/demo.sh          # the page, at http://127.0.0.1:8787/
+#   bash scripts/demo.sh --cli    # instead: delete one demo certificate from Node and print it
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export WRANGLER_SEND_METRICS=false
+PORT="${PORT:-8787}"
+
+bash scripts/build.sh
+cargo build -q -p cf-gateway-emulator
+
+info=$(mktemp)
+target/debug/cf-gateway-emulator --port 0 >"$info" 2>/dev/null &
+emulator_pid=$!
+trap 'kill $emulator_pid 2>/dev/null; rm -f "$info"' EXIT
+for _ in $(seq 100); do [ -s "$info" ] && break; sleep 0.1; done
+field() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[process.argv[2]])' "$info" "$1"; }
+api_url=$(field url); account=$(field account_id); token=$(field api_token); origin=$(field origin)
+
+if [ "${1:-}" = "--cli" ]; then
+  node examples/delete.mjs "$api_url" "$account" "$token" "$origin"
+  exit
+fi
+
+cat <<MSG
+
+  cf-gateway-certs demo
+  ─────────────────────
+  Page:        http://127.0.0.1:$PORT/
+  Account ID:  $account
+  API token:   $token        (a demo token of the local emulator)
+  API emulator behind the Worker: $api_url
+
+  Try: List certificates → pick the inactive one → Delete; or pick the available one →
+  Deactivate and delete. The in-use and custom ones are refused. Ctrl-C stops the demo.
+
+MSG
+# The Worker in workerd, its upstream pointed at the emulator (already built above).
+npx wrangler dev --ip 127.0.0.1 --port "$PORT" --var "CF_API_BASE_URL:$api_url" --show-interactive-dev-session=false
