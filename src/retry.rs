@@ -49,16 +49,27 @@ pub fn server_wait_ms(status: u16, headers: &ResponseHeaders, now_ms: f64) -> Op
     None
 }
 
-/// A non-negative finite decimal number, as the SDKs' `parseFloat` would read it (but strict:
-/// `"12abc"` is not a number).
+/// A non-negative decimal number (`120`, `1.5`), read by hand: `str::parse::<f64>` would pull
+/// ~15 KB of float-parsing tables into the wasm. Strict: `"12abc"`, `"1e3"`, `"-1"` are not
+/// numbers. At most 12 integer digits.
 fn parse_number(v: &str) -> Option<f64> {
     let v = v.trim();
-    if v.is_empty() || v.len() > 32 || !v.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    if int.is_empty() || int.len() > 12 || frac.len() > 9 {
         return None;
     }
-    v.parse::<f64>()
-        .ok()
-        .filter(|n| n.is_finite() && *n >= 0.0 && *n <= 1e12)
+    let digits = |s: &str| -> Option<u64> {
+        s.bytes().try_fold(0u64, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+        })
+    };
+    let whole = digits(int)? as f64;
+    let fraction = if frac.is_empty() && !v.ends_with('.') {
+        0.0
+    } else {
+        digits(frac).filter(|_| !frac.is_empty())? as f64 / 10f64.powi(frac.len() as i32)
+    };
+    Some(whole + fraction)
 }
 
 /// `r=` and `t=` of the first policy in `"default";r=0;t=30` (IETF RateLimit header draft).

@@ -38,7 +38,8 @@ pub(crate) fn excerpt(body: &str, max: usize) -> String {
     let mut pending_space = false;
     while let Some(c) = rest.chars().next() {
         if c == '<' {
-            let lower_head: String = rest.chars().take(8).flat_map(char::to_lowercase).collect();
+            // ASCII-only lowering: Unicode case tables would cost ~10 KB of wasm.
+            let lower_head = rest.get(..8).unwrap_or(rest).to_ascii_lowercase();
             let end = rest.find('>').map_or(rest.len(), |i| i + 1);
             rest = rest.get(end..).unwrap_or("");
             for block in ["<style", "<script"] {

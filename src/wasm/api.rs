@@ -7,6 +7,8 @@ use crate::endpoint::Operation;
 use crate::error::Error;
 use crate::validate::{self, AccountId, CertificateId};
 use js_sys::{Array, Function, Object, Promise, Reflect};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -163,11 +165,14 @@ fn platform(options: &JsValue, with_progress: bool) -> Result<FetchPlatform, JsE
     })
 }
 
-/// Runs `work` as a promise; every failure, validation included, is a rejection.
-fn promise<F>(work: F) -> Promise
-where
-    F: std::future::Future<Output = Result<JsValue, JsError>> + 'static,
-{
+/// Runs `work` as a promise; every failure, validation included, is a rejection. The future
+/// is boxed so that `future_to_promise` and its executor glue exist once in the binary, not
+/// once per method.
+fn promise(work: impl Future<Output = Result<JsValue, JsError>> + 'static) -> Promise {
+    run(Box::pin(work))
+}
+
+fn run(work: Pin<Box<dyn Future<Output = Result<JsValue, JsError>>>>) -> Promise {
     future_to_promise(async move { work.await.map_err(to_js) })
 }
 
