@@ -46,11 +46,11 @@ echo "emulator at $origin"
 export CFGC_EMULATOR_ORIGIN="$origin"
 
 step "wasm in Node (wasm-bindgen-test)"
-rc=0; cargo test --target wasm32-unknown-unknown --test node 2>&1 | tee "$logs/wasm-node" || rc=$?
+rc=0; cargo test --target wasm32-unknown-unknown --features small-alloc --test node 2>&1 | tee "$logs/wasm-node" || rc=$?
 read -r p f < <(cargo_counts "$logs/wasm-node"); [ $rc -eq 0 ] || f=$((f > 0 ? f : 1)); record "wasm in Node" "$p" "$f"
 
 step "wasm in headless Chromium (wasm-bindgen-test)"
-rc=0; cargo test --target wasm32-unknown-unknown --test browser 2>&1 | tee "$logs/wasm-browser" || rc=$?
+rc=0; cargo test --target wasm32-unknown-unknown --features small-alloc --test browser 2>&1 | tee "$logs/wasm-browser" || rc=$?
 read -r p f < <(cargo_counts "$logs/wasm-browser"); [ $rc -eq 0 ] || f=$((f > 0 ? f : 1)); record "wasm in Chromium" "$p" "$f"
 
 step "TypeScript declarations (tsc)"

@@ -84,7 +84,7 @@ fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, JsError> {
 
 fn opt_number(obj: &JsValue, key: &str) -> Result<Option<f64>, JsError> {
     let v = field(obj, key);
-    if v.is_undefined() {
+    if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
     v.as_f64()
