@@ -1,0 +1,2 @@
+// Baseline for cold start: the cost of import() itself.
+export function makeClient() { return {}; }
