@@ -13,9 +13,12 @@ node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-t
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   --strip-debug --strip-producers --strip-target-features \
   pkg/cf_gateway_certs_bg.wasm -o pkg/cf_gateway_certs_bg.wasm
-# Minify the generated glue (24 KB -> 10 KB); exports and import.meta.url are kept.
-node_modules/.bin/esbuild pkg/cf_gateway_certs.js --minify --format=esm --log-level=warning \
-  --outfile=pkg/cf_gateway_certs.min.js && mv pkg/cf_gateway_certs.min.js pkg/cf_gateway_certs.js
+# One minified glue file: the generated glue with the edge's JS snippet (src/wasm/fetch.js)
+# bundled in, so the package is two files whatever wasm-bindgen's snippet layout.
+node_modules/.bin/esbuild pkg/cf_gateway_certs.js --bundle --minify --format=esm --log-level=warning \
+  --outfile=pkg/cf_gateway_certs.min.js
+mv pkg/cf_gateway_certs.min.js pkg/cf_gateway_certs.js
+rm -rf pkg/snippets
 echo "pkg/cf_gateway_certs.js: $(wc -c < pkg/cf_gateway_certs.js) bytes, $(gzip -9c pkg/cf_gateway_certs.js | wc -c) gzip" >&2
 echo "pkg/cf_gateway_certs_bg.wasm: $(wc -c < pkg/cf_gateway_certs_bg.wasm) bytes, $(gzip -9c pkg/cf_gateway_certs_bg.wasm | wc -c) gzip" >&2
 

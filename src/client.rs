@@ -32,14 +32,17 @@ pub struct ResponseHeaders {
     pub should_retry: Option<String>,
 }
 
-/// One HTTP response, body read.
+/// One HTTP response, body read. The platform parses the body (in wasm with `JSON.parse`,
+/// so a certificate never passes through Rust strings).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpResponse {
+pub struct HttpResponse<J> {
     /// Status code.
     pub status: u16,
     /// The headers the client reads.
     pub headers: ResponseHeaders,
-    /// The body as text.
+    /// The body parsed as JSON, when it is a JSON object.
+    pub json: Option<J>,
+    /// The body as text; may be left empty when `json` is set.
     pub body: String,
 }
 
@@ -77,15 +80,13 @@ pub trait Platform {
         &self,
         request: &HttpRequest,
         timeout_ms: u64,
-    ) -> Result<HttpResponse, TransportError>;
+    ) -> Result<HttpResponse<Self::Json>, TransportError>;
     /// Waits `ms`; fails with [`TransportError::Aborted`] if the caller aborts meanwhile.
     async fn sleep(&self, ms: u64) -> Result<(), TransportError>;
     /// Wall-clock time, ms since the Unix epoch.
     fn now_ms(&self) -> f64;
     /// Uniform in [0, 1), for jitter.
     fn random(&self) -> f64;
-    /// Parses a body; `None` if it is not JSON.
-    fn parse_json(&self, text: &str) -> Option<Self::Json>;
     /// Reports a `retire` step.
     fn progress(&self, _step: Step, _certificate: Option<&Self::Json>) {}
 }
@@ -189,8 +190,7 @@ async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json
             }
         };
         let status = response.status;
-        let parsed = p.parse_json(&response.body);
-        let mut err = match interpret(status, &response.body, parsed, op.shape()) {
+        let mut err = match interpret(status, &response.body, response.json, op.shape()) {
             Ok(result) => return Ok(result),
             Err(e) => e,
         };
@@ -239,8 +239,7 @@ async fn not_inactive<P: Platform>(
         Err(TransportError::Aborted) => return Err(aborted()),
         Err(_) => return Ok(None),
     };
-    let parsed = p.parse_json(&response.body);
-    let Ok(cert) = interpret(response.status, &response.body, parsed, get.shape()) else {
+    let Ok(cert) = interpret(response.status, &response.body, response.json, get.shape()) else {
         return Ok(None);
     };
     if crate::envelope::binding_status(&cert).as_deref() == Some("inactive") {

@@ -22,7 +22,7 @@ fn block_on<F: Future>(f: F) -> F::Output {
 
 #[derive(Default)]
 struct Scripted {
-    answers: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
+    answers: RefCell<VecDeque<Result<HttpResponse<Value>, TransportError>>>,
     sent: RefCell<Vec<HttpRequest>>,
     slept: RefCell<Vec<u64>>,
     clock: RefCell<f64>,
@@ -31,7 +31,7 @@ struct Scripted {
 }
 
 impl Scripted {
-    fn new(answers: Vec<Result<HttpResponse, TransportError>>) -> Self {
+    fn new(answers: Vec<Result<HttpResponse<Value>, TransportError>>) -> Self {
         Self {
             answers: RefCell::new(answers.into()),
             clock: RefCell::new(1_000_000_000_000.0),
@@ -53,12 +53,15 @@ impl Platform for Scripted {
         &self,
         request: &HttpRequest,
         _timeout_ms: u64,
-    ) -> Result<HttpResponse, TransportError> {
+    ) -> Result<HttpResponse<Value>, TransportError> {
         self.sent.borrow_mut().push(request.clone());
-        self.answers
+        let mut answer = self
+            .answers
             .borrow_mut()
             .pop_front()
-            .expect("the script ran out of answers")
+            .expect("the script ran out of answers")?;
+        answer.json = serde_json::from_str(&answer.body).ok(); // what JSON.parse does in wasm
+        Ok(answer)
     }
     async fn sleep(&self, ms: u64) -> Result<(), TransportError> {
         if self.abort_sleep {
@@ -73,9 +76,6 @@ impl Platform for Scripted {
     }
     fn random(&self) -> f64 {
         0.0
-    }
-    fn parse_json(&self, text: &str) -> Option<Value> {
-        serde_json::from_str(text).ok()
     }
     fn progress(&self, step: Step, cert: Option<&Value>) {
         let status = cert.and_then(|c| c["binding_status"].as_str().map(str::to_owned));
@@ -109,15 +109,16 @@ fn cert(status: &str) -> Value {
     c["binding_status"] = json!(status);
     c
 }
-fn ok(status: u16, result: Value) -> Result<HttpResponse, TransportError> {
+fn ok(status: u16, result: Value) -> Result<HttpResponse<Value>, TransportError> {
     let body = json!({"success": true, "errors": [], "messages": [], "result": result}).to_string();
     Ok(HttpResponse {
         status,
         headers: ResponseHeaders::default(),
+        json: None,
         body,
     })
 }
-fn fail(status: u16, code: i64, message: &str) -> Result<HttpResponse, TransportError> {
+fn fail(status: u16, code: i64, message: &str) -> Result<HttpResponse<Value>, TransportError> {
     fail_with(status, code, message, ResponseHeaders::default())
 }
 fn fail_with(
@@ -125,11 +126,12 @@ fn fail_with(
     code: i64,
     message: &str,
     headers: ResponseHeaders,
-) -> Result<HttpResponse, TransportError> {
+) -> Result<HttpResponse<Value>, TransportError> {
     let body = json!({"success": false, "errors": [{"code": code, "message": message}], "messages": [], "result": null}).to_string();
     Ok(HttpResponse {
         status,
         headers,
+        json: None,
         body,
     })
 }
@@ -348,6 +350,7 @@ fn a_2xx_without_a_success_envelope_is_not_retried() {
         let p = Scripted::new(vec![Ok(HttpResponse {
             status: 200,
             headers: ResponseHeaders::default(),
+            json: None,
             body: body.into(),
         })]);
         let e = block_on(execute(&cfg(), &p, &Operation::Get(a.clone(), c.clone()))).unwrap_err();
