@@ -80,10 +80,26 @@ pub(crate) fn excerpt(body: &str, max: usize) -> String {
     out
 }
 
+/// Byte offset of the first occurrence of the ASCII `needle` (optionally ignoring ASCII case).
+/// An ASCII match always starts on a char boundary. Hand-rolled: `str::find(&str)` brings the
+/// Two-Way searcher and its panic formatting (~5 KB of wasm) for inputs this small.
+pub(crate) fn find_ascii(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() || n.len() > h.len() {
+        return None;
+    }
+    h.windows(n.len()).position(|w| {
+        if ignore_case {
+            w.eq_ignore_ascii_case(n)
+        } else {
+            w == n
+        }
+    })
+}
+
 /// Skips past the first case-insensitive occurrence of `needle` and the `>` after it.
 fn skip_past_ci<'a>(hay: &'a str, needle: &str) -> &'a str {
-    let lower = hay.to_ascii_lowercase(); // same byte offsets: ASCII-only lowering
-    match lower.find(needle) {
+    match find_ascii(hay, needle, true) {
         Some(i) => {
             let after = hay.get(i..).unwrap_or("");
             let end = after.find('>').map_or(after.len(), |j| j + 1);
@@ -93,11 +109,20 @@ fn skip_past_ci<'a>(hay: &'a str, needle: &str) -> &'a str {
     }
 }
 
-/// Replaces every occurrence of each non-empty secret in `text` with `[redacted]`.
+/// Replaces every occurrence of each secret (of 4 characters or more) in `text` with
+/// `[redacted]`. Secrets are validated printable ASCII.
 pub(crate) fn redact(text: &mut String, secrets: &[&str]) {
-    for secret in secrets {
-        if secret.len() >= 4 && text.contains(secret) {
-            *text = text.replace(secret, "[redacted]");
+    const MARK: &str = "[redacted]";
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        // Resume after each replacement: the mark itself may contain the secret ("acte").
+        let mut from = 0;
+        while let Some(at) = text
+            .get(from..)
+            .and_then(|rest| find_ascii(rest, secret, false))
+        {
+            let at = from + at;
+            text.replace_range(at..at + secret.len(), MARK);
+            from = at + MARK.len();
         }
     }
 }
@@ -130,9 +155,24 @@ mod tests {
     }
 
     #[test]
+    fn ascii_search() {
+        assert_eq!(find_ascii("abc</STYLE>x", "</style", true), Some(3));
+        assert_eq!(find_ascii("abc</STYLE>x", "</style", false), None);
+        assert_eq!(find_ascii("ünï<b>", "<b>", false), Some(5));
+        assert_eq!(find_ascii("ab", "abc", false), None);
+        assert_eq!(find_ascii("ab", "", false), None);
+    }
+
+    #[test]
     fn redaction() {
         let mut s = String::from("token abcd1234 and abcd1234 again");
         redact(&mut s, &["abcd1234", ""]);
         assert_eq!(s, "token [redacted] and [redacted] again");
+        let mut s = String::from("a secret inside the mark: acte acte");
+        redact(&mut s, &["acte"]);
+        assert_eq!(s, "a secret inside the mark: [redacted] [redacted]");
+        let mut s = String::from("ünïcödé tok1tok1 ✓");
+        redact(&mut s, &["tok1"]);
+        assert_eq!(s, "ünïcödé [redacted][redacted] ✓");
     }
 }
