@@ -696,3 +696,4 @@ async fn retire_gives_up_after_wait_timeout() {
         "pending_deletion"
     );
 }
+mod faults;
