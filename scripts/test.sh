@@ -50,6 +50,7 @@ rc=0; cargo test --target wasm32-unknown-unknown --features small-alloc --test n
 read -r p f < <(cargo_counts "$logs/wasm-node"); [ $rc -eq 0 ] || f=$((f > 0 ? f : 1)); record "wasm in Node" "$p" "$f"
 
 step "wasm in headless Chromium (wasm-bindgen-test)"
+export WASM_BINDGEN_TEST_TIMEOUT=180 # the runner's default (20 s) is for the whole suite
 rc=0; cargo test --target wasm32-unknown-unknown --features small-alloc --test browser 2>&1 | tee "$logs/wasm-browser" || rc=$?
 read -r p f < <(cargo_counts "$logs/wasm-browser"); [ $rc -eq 0 ] || f=$((f > 0 ? f : 1)); record "wasm in Chromium" "$p" "$f"
 

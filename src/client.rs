@@ -198,6 +198,10 @@ async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json
         if (200..300).contains(&status) {
             return Err(err); // a 2xx that is not a success envelope is never retried
         }
+        if status == 404 && retry > 0 && matches!(op, Operation::Delete(..)) {
+            // A lost answer (reset, timeout, 5xx from a proxy) may hide a DELETE that worked.
+            err.detail = "the certificate is gone: an earlier attempt of this DELETE, whose answer was lost, may have deleted it".into();
+        }
         // The API answers 500 (not a 4xx) when asked to delete a certificate that is still
         // active; retrying cannot help. Look at the certificate before anything else.
         if let Operation::Delete(account, id) = op {

@@ -432,6 +432,22 @@ fn delete_500_on_an_inactive_certificate_is_retried() {
 }
 
 #[test]
+fn a_404_after_a_lost_delete_answer_says_so() {
+    let p = Scripted::new(vec![
+        Err(TransportError::Connection("reset".into())),
+        fail(404, 1101, "Certificate not found"),
+    ]);
+    let e = block_on(execute(&cfg(), &p, &delete_op())).unwrap_err();
+    assert_eq!(e.kind.name(), "NotFoundError");
+    assert!(e.message().contains("earlier attempt"), "{}", e.message());
+    assert!(e.message().contains("[1101] Certificate not found"));
+    // A first-attempt 404 is a plain NotFoundError.
+    let p = Scripted::new(vec![fail(404, 1101, "Certificate not found")]);
+    let e = block_on(execute(&cfg(), &p, &delete_op())).unwrap_err();
+    assert_eq!(e.message(), "HTTP 404: [1101] Certificate not found");
+}
+
+#[test]
 fn config_validation() {
     let bad = |o: RawOptions| Config::new::<Value>(&o).unwrap_err();
     let t = Some("tok-123");
