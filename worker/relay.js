@@ -221,9 +221,13 @@ export async function handleApi(request, env, GatewayCertificates) {
   const creds = credentialOptions(request.headers);
   const secrets = secretsOf(request.headers, creds);
   try {
+    // Per-attempt upstream timeout (var CF_API_TIMEOUT_MS): with the default 60 s and two
+    // retries, a hung upstream would hold the page's request for three minutes.
+    const timeoutMs = Number(env && env.CF_API_TIMEOUT_MS);
     const client = new GatewayCertificates({
       ...creds,
       baseUrl: (env && env.CF_API_BASE_URL) || DEFAULT_API_BASE_URL,
+      ...(Number.isInteger(timeoutMs) && timeoutMs > 0 ? { timeoutMs } : {}),
     });
     const params = { account_id: r.accountId };
     const options = request.signal ? { signal: request.signal } : {};
