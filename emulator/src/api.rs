@@ -1,5 +1,6 @@
 //! The emulated Cloudflare API: routing, auth, rate limit, faults, certificate logic.
 
+use std::cell::Cell;
 use std::thread;
 use std::time::Duration;
 
@@ -19,6 +20,19 @@ pub const CODE_IN_USE: u64 = 1103;
 pub const CODE_CREATE_LIMIT: u64 = 1104;
 pub const CODE_ACTIVE_LIMIT: u64 = 1105;
 pub const CODE_PENDING_DELETION: u64 = 1106;
+
+/// What the rate limiter decided for the request this thread is handling (a connection is
+/// one thread and one request): (allowed, at µs, window start µs). Read into the log entry.
+#[derive(Clone, Copy)]
+struct RateNote {
+    allowed: bool,
+    at_us: u64,
+    window_start_us: u64,
+}
+
+thread_local! {
+    static RATE_NOTE: Cell<Option<RateNote>> = const { Cell::new(None) };
+}
 
 pub fn envelope_failure(errors: Value) -> Value {
     json!({"success": false, "errors": errors, "messages": [], "result": null})
@@ -268,22 +282,42 @@ pub fn handle(shared: &Shared, req: &Request) -> Action {
         let r = could_not_route(&req.path);
         return Action::Respond(with_peek(shared, r, None, None));
     }
-    let (auth, fault) = {
+    let received_us = now_us();
+    RATE_NOTE.with(|n| n.set(None));
+    let (auth, fault, random) = {
         let mut st = shared.lock();
         let auth = authenticate(&st, req);
         let acc = st.account(&route.account);
         acc.requests += 1;
-        (auth, take_fault(acc, op))
+        match take_fault(acc, op) {
+            Some(f) => (auth, Some(f), None),
+            None => match acc.fault_rate.as_mut().and_then(|fr| fr.roll(op)) {
+                Some(k) => {
+                    *acc.faults_injected.entry(k.name().to_string()).or_insert(0) += 1;
+                    (auth, Some(k.fault()), Some(k))
+                }
+                None => (auth, None, None),
+            },
+        }
     };
-    let fault_name = fault.as_ref().map(|f| f.kind.name());
+    let fault_name = match random {
+        Some(k) => Some(k.name()),
+        None => fault.as_ref().map(|f| f.kind.name()),
+    };
     let action = match fault {
         None => Action::Respond(process(shared, req, &route, op, auth)),
         Some(f) => apply_fault(shared, req, &route, op, auth, f),
     };
-    let status = match &action {
-        Action::Respond(r) | Action::Drip(r, _) | Action::ResetMidBody(r) => json!(r.status),
-        Action::Hang | Action::Reset => Value::Null,
+    let (status, retry_after) = match &action {
+        Action::Respond(r) | Action::Drip(r, _) | Action::ResetMidBody(r) => (
+            json!(r.status),
+            r.header("retry-after")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map_or(Value::Null, |v| json!(v)),
+        ),
+        Action::Hang | Action::Reset => (Value::Null, Value::Null),
     };
+    let note = RATE_NOTE.with(|n| n.take());
     let entry = json!({
         "method": req.method,
         "path": req.path,
@@ -291,6 +325,15 @@ pub fn handle(shared: &Shared, req: &Request) -> Action {
         "status": status,
         "auth": auth_label(shared, req),
         "fault": fault_name,
+        // When the request arrived (µs since the epoch, emulator clock).
+        "t_us": received_us,
+        // The rate limiter: "allowed" (counted in the window), "limited" (answered 429), or
+        // null (never reached it: a fault, a bad id or bad credentials).
+        "rate": note.map_or(Value::Null, |n| json!(if n.allowed { "allowed" } else { "limited" })),
+        "rate_at_us": note.map_or(Value::Null, |n| json!(n.at_us)),
+        "window_start_us": note.map_or(Value::Null, |n| json!(n.window_start_us)),
+        // Retry-After (seconds) of the answer, when it had one.
+        "retry_after_s": retry_after,
     });
     {
         let mut st = shared.lock();
@@ -471,21 +514,33 @@ fn process(
             auth.user,
         );
     }
-    let now = now_us();
     let mut guard = shared.lock();
+    // Read the clock under the lock, so that window bookkeeping is monotonic across threads.
+    let now = now_us();
     let st = &mut *guard;
     let user_rl = st.user_limit();
     let acc = st
         .accounts
         .entry(route.account.clone())
         .or_insert_with(|| Account::empty(&st.cfg));
-    let (rl, outcome) = match acc.rate_limit {
-        Some(rl) => (rl, acc.window.hit(rl, now)),
+    let (rl, outcome, window_start_us) = match acc.rate_limit {
+        Some(rl) => {
+            let o = acc.window.hit(rl, now);
+            (rl, o, acc.window.start_us)
+        }
         None => {
             let w = st.users.entry(auth.user.unwrap_or("token")).or_default();
-            (user_rl, w.hit(user_rl, now))
+            let o = w.hit(user_rl, now);
+            (user_rl, o, w.start_us)
         }
     };
+    RATE_NOTE.with(|n| {
+        n.set(Some(RateNote {
+            allowed: outcome.allowed,
+            at_us: now,
+            window_start_us,
+        }))
+    });
     let mut resp = if outcome.allowed {
         run(acc, op, route.cert_id(), &req.body, now)
     } else {

@@ -1,9 +1,33 @@
 //! The control API under `/__emulator/` (no auth): seeding, faults, log, state.
+//!
+//! - `POST /__emulator/accounts/{a}` creates (replaces) an account. Body, all optional:
+//!   `activate_ms`, `deactivate_ms`, `create_limit`, `rate_limit: {limit, window_ms}` (a
+//!   per-account fixed window instead of the per-user one), `seed: "demo"|"empty"`, and
+//!   `fault_rate` (below).
+//! - `POST /__emulator/accounts/{a}/fault-rate` replaces the account's random fault
+//!   injection; body: a `fault_rate` object, or `null` (or empty) to turn it off. `GET` shows it.
+//! - `fault_rate`: `{"rate": 0.05, "kinds": ["status503","html502","reset"], "seed": 42,
+//!   "ops": ["get","delete","deactivate"]}`. Every API request whose op is in `ops` (default:
+//!   all six) and that no queued fault (`/faults`) matched gets a fault with probability
+//!   `rate`, its kind drawn uniformly from `kinds` (default `status503`, `html502`, `reset`):
+//!   `status503` (503 JSON failure envelope), `html502` (502 HTML page), `reset` (RST before
+//!   any answer, nothing processed), `reset_after` (processed, then RST: the answer is lost),
+//!   `status429` (429 code 971 with `Retry-After: 1`). Injected faults other than
+//!   `reset_after` never reach the rate limiter. The decisions come from a splitmix64 stream
+//!   seeded with `seed` (default 0), so a run with the same request order gets the same faults.
+//! - `GET /__emulator/accounts/{a}/state`: `certificates`, `deleted` (id -> successful DELETEs),
+//!   `requests` (API requests seen), `faults_injected` (random faults by kind), `fault_rate`,
+//!   `rate_limit`.
+//! - `GET /__emulator/accounts/{a}/log`: every API request: `method`, `path`, `op`, `status`
+//!   (null for a reset), `auth`, `fault`, `t_us` (arrival, µs since the epoch), `rate`
+//!   (`"allowed"`: counted in the window, `"limited"`: answered 429 by the limiter, null: never
+//!   reached it), `rate_at_us` and `window_start_us` (the limiter's clock and window),
+//!   `retry_after_s` (the answer's `Retry-After`, if any).
 
 use serde_json::{json, Map, Value};
 
 use crate::http::{Request, Response};
-use crate::model::{schedule, Account, Cert, Fault, RateLimit};
+use crate::model::{schedule, Account, Cert, Fault, FaultRate, RateLimit};
 use crate::util::{is_account_id, now_us, rfc3339};
 use crate::Shared;
 
@@ -77,6 +101,12 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
                     let log = shared.lock().account(a).log.clone();
                     ok(json!({"requests": log}))
                 }
+                ("POST", ["fault-rate"]) => set_fault_rate(shared, req, a),
+                ("GET", ["fault-rate"]) => {
+                    let st = shared.lock();
+                    let fr = st.accounts.get(*a).and_then(|acc| acc.fault_rate.as_ref());
+                    ok(json!({"fault_rate": fr.map_or(Value::Null, FaultRate::to_json)}))
+                }
                 ("GET", ["state"]) => {
                     let now = now_us();
                     let mut st = shared.lock();
@@ -91,12 +121,16 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
                         "certificates": certs,
                         "deleted": acc.deleted,
                         "requests": acc.requests,
+                        "faults_injected": acc.faults_injected,
+                        "fault_rate": acc.fault_rate.as_ref().map_or(Value::Null, FaultRate::to_json),
+                        "rate_limit": acc.rate_limit.map_or(Value::Null, |rl| json!({"limit": rl.limit, "window_ms": rl.window_ms})),
                     }))
                 }
                 (_, [])
                 | (_, ["certificates"])
                 | (_, ["certificates", _])
                 | (_, ["faults"])
+                | (_, ["fault-rate"])
                 | (_, ["log"])
                 | (_, ["state"]) => err(405, "method not allowed"),
                 _ => err(404, "no such control route"),
@@ -147,6 +181,13 @@ fn create_account(shared: &Shared, req: &Request, a: &str) -> Response {
             }
         }
         Some(_) => return err(400, "rate_limit must be an object or null"),
+    }
+    match body.get("fault_rate") {
+        None | Some(Value::Null) => {}
+        Some(v) => match FaultRate::from_json(v) {
+            Ok(fr) => acc.fault_rate = Some(fr),
+            Err(e) => return err(400, &e),
+        },
     }
     let seeded = match body.get("seed").and_then(Value::as_str).unwrap_or("demo") {
         "demo" => acc.seed_demo(now_us()),
@@ -263,4 +304,27 @@ fn add_faults(shared: &Shared, req: &Request, a: &str) -> Response {
     let n = parsed.len();
     acc.faults.extend(parsed);
     ok(json!({"queued": n, "pending": acc.faults.len()}))
+}
+
+fn set_fault_rate(shared: &Shared, req: &Request, a: &str) -> Response {
+    let text = String::from_utf8_lossy(&req.body);
+    let v = if text.trim().is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_str::<Value>(&text) {
+            Ok(v) => v,
+            Err(e) => return err(400, &format!("invalid JSON body: {e}")),
+        }
+    };
+    let fr = match v {
+        Value::Null => None,
+        v => match FaultRate::from_json(&v) {
+            Ok(fr) => Some(fr),
+            Err(e) => return err(400, &e),
+        },
+    };
+    let mut st = shared.lock();
+    let acc = st.account(a);
+    acc.fault_rate = fr;
+    ok(json!({"fault_rate": acc.fault_rate.as_ref().map_or(Value::Null, FaultRate::to_json)}))
 }

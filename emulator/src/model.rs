@@ -297,8 +297,179 @@ impl Fault {
     }
 }
 
+/// One kind of randomly injected fault (see [`FaultRate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RandomKind {
+    /// 503 with a Cloudflare failure envelope (JSON).
+    Status503,
+    /// 502 with Cloudflare's HTML error page.
+    Html502,
+    /// Connection reset before any answer; the request is not processed.
+    Reset,
+    /// The request is processed (state changes), then the connection is reset before the
+    /// answer: the "lost answer" case.
+    ResetAfter,
+    /// 429 (code 971) with `Retry-After: 1`; not counted against the rate-limit window.
+    Status429,
+}
+
+impl RandomKind {
+    pub const ALL: [RandomKind; 5] = [
+        RandomKind::Status503,
+        RandomKind::Html502,
+        RandomKind::Reset,
+        RandomKind::ResetAfter,
+        RandomKind::Status429,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RandomKind::Status503 => "status503",
+            RandomKind::Html502 => "html502",
+            RandomKind::Reset => "reset",
+            RandomKind::ResetAfter => "reset_after",
+            RandomKind::Status429 => "status429",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RandomKind> {
+        RandomKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    /// The one-shot fault this kind stands for.
+    pub fn fault(self) -> Fault {
+        let mut f = Fault {
+            op: None,
+            times: 1,
+            kind: FaultKind::Status,
+            status: None,
+            delay_ms: 0,
+            headers: Vec::new(),
+            body: None,
+            apply: false,
+        };
+        match self {
+            RandomKind::Status503 => f.status = Some(503),
+            RandomKind::Html502 => {
+                f.kind = FaultKind::Html;
+                f.status = Some(502);
+            }
+            RandomKind::Reset => f.kind = FaultKind::Reset,
+            RandomKind::ResetAfter => {
+                f.kind = FaultKind::Reset;
+                f.apply = true;
+            }
+            RandomKind::Status429 => {
+                f.status = Some(429);
+                f.headers.push(("Retry-After".into(), "1".into()));
+            }
+        }
+        f
+    }
+}
+
+/// Random, seeded fault injection for an account: each API request whose op is in `ops`
+/// (and that no queued fault matched) gets a fault with probability `rate`, the kind drawn
+/// uniformly from `kinds`. The draws come from a splitmix64 stream seeded with `seed`, so the
+/// sequence of decisions is reproducible (which request gets which decision depends on the
+/// order in which requests arrive).
+#[derive(Debug, Clone)]
+pub struct FaultRate {
+    pub rate: f64,
+    pub kinds: Vec<RandomKind>,
+    pub ops: Vec<String>,
+    pub seed: u64,
+    state: u64,
+}
+
+impl FaultRate {
+    pub fn from_json(v: &Value) -> Result<FaultRate, String> {
+        let o = v
+            .as_object()
+            .ok_or("fault_rate must be an object or null")?;
+        let rate = o
+            .get("rate")
+            .and_then(Value::as_f64)
+            .filter(|r| (0.0..=1.0).contains(r))
+            .ok_or("fault_rate.rate must be a number in 0..=1")?;
+        let kinds = match o.get("kinds") {
+            None | Some(Value::Null) => {
+                vec![RandomKind::Status503, RandomKind::Html502, RandomKind::Reset]
+            }
+            Some(Value::Array(a)) if !a.is_empty() => a
+                .iter()
+                .map(|k| {
+                    k.as_str()
+                        .and_then(RandomKind::parse)
+                        .ok_or_else(|| format!("unknown fault_rate kind {k} (status503|html502|reset|reset_after|status429)"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(_) => return Err("fault_rate.kinds must be a non-empty array".into()),
+        };
+        let ops = match o.get("ops") {
+            None | Some(Value::Null) => OPS.iter().map(|s| s.to_string()).collect(),
+            Some(Value::Array(a)) if !a.is_empty() => a
+                .iter()
+                .map(|op| match op.as_str() {
+                    Some(s) if OPS.contains(&s) => Ok(s.to_string()),
+                    _ => Err(format!("unknown fault_rate op {op}")),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(_) => return Err("fault_rate.ops must be a non-empty array".into()),
+        };
+        let seed = match o.get("seed") {
+            None | Some(Value::Null) => 0,
+            Some(s) => s
+                .as_u64()
+                .ok_or("fault_rate.seed must be a non-negative integer")?,
+        };
+        Ok(FaultRate {
+            rate,
+            kinds,
+            ops,
+            seed,
+            state: seed,
+        })
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Decide for one request of `op`: `Some(kind)` to inject a fault.
+    pub fn roll(&mut self, op: &str) -> Option<RandomKind> {
+        if !self.ops.iter().any(|o| o == op) {
+            return None;
+        }
+        // 53 random bits -> [0, 1)
+        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        if u >= self.rate {
+            return None;
+        }
+        let i = (self.next() % self.kinds.len() as u64) as usize;
+        self.kinds.get(i).copied()
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "rate": self.rate,
+            "kinds": self.kinds.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            "ops": self.ops,
+            "seed": self.seed,
+        })
+    }
+}
+
 pub struct Account {
     pub certs: Vec<Cert>,
+    /// Random fault injection, if configured.
+    pub fault_rate: Option<FaultRate>,
+    /// Randomly injected faults so far, by [`RandomKind::name`].
+    pub faults_injected: BTreeMap<String, u64>,
     pub activate_ms: u64,
     pub deactivate_ms: u64,
     pub rate_limit: Option<RateLimit>,
@@ -315,6 +486,8 @@ impl Account {
     pub fn empty(cfg: &Config) -> Account {
         Account {
             certs: Vec::new(),
+            fault_rate: None,
+            faults_injected: BTreeMap::new(),
             activate_ms: cfg.activate_ms,
             deactivate_ms: cfg.deactivate_ms,
             rate_limit: None,

@@ -1,0 +1,351 @@
+// Load through the Worker (issue 5, item 3): the real package client in Node -> the relay
+// Worker in workerd (the package inside it) -> the API emulator, which injects ~5 % transient
+// faults (seeded) and enforces a per-account rate limit.
+//
+// 500 certificates are got rid of with 50 in flight: 250 `inactive` ones with `delete`, 250
+// `available` ones with `retire` (GET, deactivate, poll GET until inactive, DELETE). 50
+// bystanders (in use, custom, available, inactive) must not be touched. Afterwards, from the
+// emulator's own state and log: every target deleted exactly once, no bystander touched or even
+// requested, every failure a typed error (and its certificate still there, unless the answer of
+// a DELETE that did happen was lost), the rate limit's windows respected and every 429's
+// Retry-After obeyed. Prints the figures.
+//
+// Run: cargo build -p cf-gateway-emulator && npm run build && node --test tests/load/
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { GatewayCertificates } from "cf-gateway-certs";
+import { startEmulator } from "../support/emulator.mjs";
+import { startWorker } from "../worker/harness.mjs";
+import { controlOf } from "./control.mjs";
+
+const TARGETS_DELETE = 250; // inactive: delete()
+const TARGETS_RETIRE = 250; // available: retire()
+const IN_FLIGHT = 50;
+const RATE_LIMIT = { limit: 400, window_ms: 4000 };
+const FAULT_RATE = {
+  rate: 0.05,
+  kinds: ["status503", "html502", "reset", "status429", "reset_after"],
+  seed: Number(process.env.LOAD_SEED ?? 42),
+  ops: ["get", "delete", "deactivate"],
+};
+const DEACTIVATE_MS = 150;
+const POLL_INTERVAL_MS = 100;
+
+/** The `name`s the contract allows (section 2). */
+const ERROR_NAMES = new Set([
+  "InvalidInputError", "BadRequestError", "AuthenticationError", "PermissionDeniedError",
+  "NotFoundError", "ConflictError", "UnprocessableEntityError", "RateLimitError",
+  "InternalServerError", "APIError", "APIConnectionError", "APIConnectionTimeoutError",
+  "APIUserAbortError", "CertificateNotInactiveError", "CertificateInUseError",
+  "UnsupportedCertificateError",
+]);
+
+let emu;
+let worker;
+let ctl;
+
+// Every request the package in Node sends (to the Worker), with how it was answered.
+const relayCalls = { total: 0, rejected: 0, rejectedBy: {}, byStatus: {}, failuresWithoutNoRetry: 0, noRetrySample: [] };
+const realFetch = globalThis.fetch;
+
+before(async () => {
+  emu = await startEmulator();
+  worker = await startWorker({ apiBaseUrl: emu.url });
+  ctl = controlOf(emu);
+  globalThis.fetch = async (input, init) => {
+    const url = typeof input === "string" ? input : input.url;
+    if (!url.startsWith(worker.url)) return realFetch(input, init);
+    relayCalls.total += 1;
+    let res;
+    try {
+      res = await realFetch(input, init);
+    } catch (err) {
+      relayCalls.rejected += 1;
+      const why = `${init?.method ?? "GET"} ${err?.name}: ${err?.message} / ${err?.cause?.code ?? ""} ${err?.cause?.message ?? ""}`;
+      relayCalls.rejectedBy[why] = (relayCalls.rejectedBy[why] ?? 0) + 1;
+      throw err;
+    }
+    relayCalls.byStatus[res.status] = (relayCalls.byStatus[res.status] ?? 0) + 1;
+    if (!res.ok && res.headers.get("x-should-retry") !== "false") {
+      relayCalls.failuresWithoutNoRetry += 1;
+      if (relayCalls.noRetrySample.length < 5) {
+        relayCalls.noRetrySample.push({ status: res.status, url, headers: Object.fromEntries(res.headers), body: await res.clone().text() });
+      }
+    }
+    return res;
+  };
+});
+
+after(async () => {
+  globalThis.fetch = realFetch;
+  await worker?.dispose();
+  await emu?.stop();
+});
+
+/** Deterministic shuffle (mulberry32). */
+function shuffled(items, seed) {
+  let a = seed >>> 0;
+  const rand = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** Run `fn` over `items` with at most `n` in flight. */
+async function pool(items, n, fn) {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: n }, run));
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const idOfPath = (path) => /\/certificates\/([0-9a-f-]{36})/i.exec(path)?.[1]?.toLowerCase();
+const countBy = (xs, key) => xs.reduce((m, x) => ((m[key(x)] = (m[key(x)] ?? 0) + 1), m), {});
+
+test("500 certificates retired/deleted through the Worker under faults and a rate limit", { timeout: 180_000 }, async (t) => {
+  const account = randomBytes(16).toString("hex");
+  await ctl.createAccount(account, {
+    seed: "empty",
+    activate_ms: 100,
+    deactivate_ms: DEACTIVATE_MS,
+    rate_limit: RATE_LIMIT,
+  });
+  const toDelete = await ctl.addCertificates(account, { count: TARGETS_DELETE, binding_status: "inactive" });
+  const toRetire = await ctl.addCertificates(account, { count: TARGETS_RETIRE, binding_status: "available" });
+  const bystanders = [
+    ...(await ctl.addCertificates(account, { count: 15, binding_status: "available", in_use: true })),
+    ...(await ctl.addCertificates(account, { count: 10, binding_status: "available", type: "custom", issuer_org: "Example, Inc." })),
+    ...(await ctl.addCertificates(account, { count: 15, binding_status: "available" })),
+    ...(await ctl.addCertificates(account, { count: 10, binding_status: "inactive" })),
+  ];
+  const before = await ctl.state(account);
+  assert.equal(before.certificates.length, 550);
+  const bystanderBefore = new Map(
+    before.certificates.filter((c) => bystanders.some((b) => b.id === c.id)).map((c) => [c.id, c]),
+  );
+  assert.equal(bystanderBefore.size, 50);
+  await ctl.setFaultRate(account, FAULT_RATE);
+
+  const client = new GatewayCertificates({ apiToken: emu.api_token, baseUrl: `${worker.url}/client/v4` });
+  const params = { account_id: account };
+  const tasks = shuffled(
+    [...toDelete.map((c) => ({ id: c.id, op: "delete" })), ...toRetire.map((c) => ({ id: c.id, op: "retire" }))],
+    FAULT_RATE.seed,
+  );
+  const runTask = ({ id, op }) =>
+    op === "delete"
+      ? client.delete(id, params)
+      : client.retire(id, params, { pollIntervalMs: POLL_INTERVAL_MS, waitTimeoutMs: 30_000 });
+
+  // --- the run: 500 with 50 in flight -------------------------------------------------------
+  const t0 = performance.now();
+  const failures = [];
+  let resolved = 0;
+  await pool(tasks, IN_FLIGHT, async (task) => {
+    try {
+      const cert = await runTask(task);
+      assert.equal(cert.id, task.id);
+      resolved += 1;
+    } catch (err) {
+      failures.push({ ...task, err });
+    }
+  });
+  const runMs = performance.now() - t0;
+
+  // Every failure is a typed error; its certificate is still there, unless it is a DELETE whose
+  // answer was lost after it happened (the retry then finds nothing: NotFoundError).
+  const mid = await ctl.state(account);
+  const midLog = await ctl.log(account);
+  const present = new Set(mid.certificates.map((c) => c.id));
+  // DELETEs that happened but whose answer was lost: at the emulator (an injected reset after
+  // processing), or on the way back (a 200 the caller never saw).
+  const lostAnswer = new Set(
+    midLog.filter((e) => e.op === "delete" && (e.fault === "reset_after" || e.status === 200)).map((e) => idOfPath(e.path)),
+  );
+  const sweep = [];
+  const lostAnswerFailures = [];
+  const trace = (id) =>
+    midLog.filter((e) => idOfPath(e.path) === id)
+      .map((e) => `${e.method} ${e.op} -> ${e.status ?? "reset"}${e.fault ? ` (${e.fault})` : ""}${e.rate === "limited" ? " (limiter)" : ""}`)
+      .join("; ");
+  for (const f of failures) {
+    assert.ok(f.err instanceof Error, `${f.id}: not an Error: ${f.err}`);
+    assert.ok(ERROR_NAMES.has(f.err.name), `${f.id}: untyped error ${f.err.name}: ${f.err.message}`);
+    assert.ok(!f.err.message.includes(emu.api_token), "the token appears in an error message");
+    if (present.has(f.id)) {
+      sweep.push(f);
+    } else {
+      // Gone although the call failed: only when a DELETE did happen and its answer was lost
+      // (the relay's retries then see 404, or other faults); any typed error is fair then.
+      assert.ok(lostAnswer.has(f.id), `${f.id} is gone but ${f.op} failed with ${f.err.name}: ${f.err.message}; emulator saw: ${trace(f.id)}`);
+      assert.equal(mid.deleted[f.id], 1);
+      lostAnswerFailures.push(f);
+    }
+  }
+
+  // --- the final sweep: what failed and still exists, one at a time -------------------------
+  const sweepErrors = [];
+  for (const f of sweep) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await runTask(f);
+        break;
+      } catch (err) {
+        assert.ok(ERROR_NAMES.has(err.name), `sweep ${f.id}: untyped ${err.name}`);
+        sweepErrors.push(err.name);
+        if (err.name === "NotFoundError" && lostAnswer.has(f.id)) break; // its answer was lost
+        if (attempt >= 5) throw new Error(`sweep ${f.id}: still failing after 5 rounds: ${err.name}: ${err.message}`);
+        await sleep(err.retryAfterMs ?? 1000);
+      }
+    }
+  }
+  const wallMs = performance.now() - t0;
+
+  // --- what the emulator saw ----------------------------------------------------------------
+  const st = await ctl.state(account);
+  const log = await ctl.log(account);
+  const targetIds = new Set(tasks.map((x) => x.id));
+
+  // Gone exactly once, and nothing else deleted.
+  const stillThere = st.certificates.filter((c) => targetIds.has(c.id)).map((c) => c.id);
+  assert.deepEqual(stillThere, [], "targets still present");
+  const notOnce = [...targetIds].filter((id) => st.deleted[id] !== 1);
+  assert.deepEqual(notOnce, [], "targets not deleted exactly once");
+  const wronglyDeleted = Object.keys(st.deleted).filter((id) => !targetIds.has(id));
+  assert.deepEqual(wronglyDeleted, [], "non-targets deleted");
+
+  // Bystanders untouched: present and identical (binding_status, updated_at, every field), and
+  // never even requested.
+  const after = new Map(st.certificates.map((c) => [c.id, c]));
+  let wronglyTouched = 0;
+  for (const [id, c] of bystanderBefore) {
+    const now = after.get(id);
+    if (!now || now.binding_status !== c.binding_status || now.updated_at !== c.updated_at) wronglyTouched += 1;
+    assert.deepEqual(now, c, `bystander ${id} changed`);
+  }
+  assert.equal(st.certificates.length, 50);
+  const bystanderRequests = log.filter((e) => bystanderBefore.has(idOfPath(e.path) ?? "")).length;
+  assert.equal(bystanderRequests, 0, "a bystander was requested");
+
+  // The rate limit: the windows the emulator counted (fixed windows) hold at most `limit`
+  // accepted requests each and are at least `window_ms` apart.
+  const W = RATE_LIMIT.window_ms * 1000;
+  const accepted = log.filter((e) => e.rate === "allowed");
+  const windows = new Map();
+  for (const e of accepted) {
+    assert.ok(e.rate_at_us >= e.window_start_us && e.rate_at_us < e.window_start_us + W, "request outside its window");
+    windows.set(e.window_start_us, (windows.get(e.window_start_us) ?? 0) + 1);
+  }
+  const starts = [...windows.keys()].sort((a, b) => a - b);
+  for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= W, "windows overlap");
+  for (const [s, n] of windows) assert.ok(n <= RATE_LIMIT.limit, `window at ${s}: ${n} > ${RATE_LIMIT.limit}`);
+  // ... so the run cannot have been faster than the limit allows.
+  const minMs = (Math.ceil(accepted.length / RATE_LIMIT.limit) - 1) * RATE_LIMIT.window_ms;
+  assert.ok(wallMs >= minMs, `wall ${wallMs} ms < ${minMs} ms the limit allows`);
+  // A sliding check on the emulator's arrival clock: no window_ms span holds more than 2x limit.
+  const times = accepted.map((e) => e.rate_at_us).sort((a, b) => a - b);
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i] - times[j] >= W) j++;
+    assert.ok(i - j + 1 <= 2 * RATE_LIMIT.limit, "sliding window over 2x the limit");
+  }
+
+  // Every 429 obeyed: requests on one certificate are serial (one task each, then the sweep), so
+  // the next request for it must come no sooner than the Retry-After it was given.
+  const byCert = new Map();
+  for (const e of log) {
+    const id = idOfPath(e.path);
+    if (!id) continue;
+    if (!byCert.has(id)) byCert.set(id, []);
+    byCert.get(id).push(e);
+  }
+  const disobeyed = [];
+  const followUpDisobeyed = [];
+  let answered429 = 0;
+  for (const entries of byCert.values()) {
+    entries.sort((a, b) => a.t_us - b.t_us);
+    entries.forEach((e, i) => {
+      if (e.status !== 429) return;
+      answered429 += 1;
+      const next = entries[i + 1];
+      const waitUs = (e.retry_after_s ?? 0) * 1e6;
+      if (next && next.t_us - e.t_us < waitUs - 10_000) {
+        // The package's follow-up GET after a failed DELETE (contract section 3): checked on
+        // its own below.
+        const prev = entries[i - 1];
+        const followUp = e.op === "get" && next.op === "delete" && prev?.op === "delete" && prev.status !== 200;
+        (followUp ? followUpDisobeyed : disobeyed).push({ after: `${e.method} ${e.op} (${e.fault ?? "limiter"})`, next: `${next.method} ${next.op}`, gapMs: Math.round((next.t_us - e.t_us) / 1000), retryAfterS: e.retry_after_s });
+      }
+    });
+  }
+
+  // Node's retries never multiplied the relay's: every relay failure said x-should-retry: false,
+  // and no request to the Worker failed to connect (so Node's own maxRetries never fired).
+
+  const limited = log.filter((e) => e.rate === "limited").length;
+  const report = {
+    certificates: { targets: targetIds.size, delete: TARGETS_DELETE, retire: TARGETS_RETIRE, bystanders: bystanderBefore.size },
+    in_flight: IN_FLIGHT,
+    fault_rate: `${FAULT_RATE.rate} seed ${FAULT_RATE.seed} on ${FAULT_RATE.ops.join("/")}`,
+    faults_injected: st.faults_injected,
+    faults_injected_total: Object.values(st.faults_injected).reduce((a, b) => a + b, 0),
+    rate_limit: `${RATE_LIMIT.limit} per ${RATE_LIMIT.window_ms} ms`,
+    answered_429: { limiter: limited, injected: st.faults_injected.status429 ?? 0, total: answered429 },
+    retry_after_disobeyed: disobeyed.length,
+    retry_after_disobeyed_delete_follow_up_get: followUpDisobeyed.length,
+    windows: starts.map((s) => windows.get(s)),
+    errors_first_pass: countBy(failures, (f) => f.err.name),
+    errors_first_pass_by_op: countBy(failures, (f) => `${f.op}:${f.err.name}`),
+    lost_answer_failures: countBy(lostAnswerFailures, (f) => f.err.name),
+    swept: sweep.length,
+    sweep_errors: countBy(sweepErrors, (n) => n),
+    resolved_first_pass: resolved,
+    lost: stillThere.length + notOnce.length,
+    wrongly_touched: wronglyTouched + wronglyDeleted.length + bystanderRequests,
+    run_ms: Math.round(runMs),
+    wall_ms: Math.round(wallMs),
+    min_ms_allowed_by_limit: minMs,
+    requests_emulator: st.requests,
+    requests_emulator_by_op: countBy(log, (e) => e.op),
+    requests_to_worker: relayCalls.total,
+    requests_to_worker_rejected: relayCalls.rejectedBy,
+    worker_answers_by_status: relayCalls.byStatus,
+  };
+  t.diagnostic(JSON.stringify(report));
+  if (process.env.LOAD_REPORT) console.log(JSON.stringify(report, null, 2));
+  if (disobeyed.length) t.diagnostic(`Retry-After not obeyed: ${JSON.stringify(disobeyed.slice(0, 10))}`);
+  // Node's retries never multiply the relay's: every failure the relay answered said
+  // x-should-retry: false (Node's maxRetries only covers connections to the Worker itself).
+  assert.deepEqual(relayCalls.noRetrySample, [], "relay failures without x-should-retry: false");
+  assert.deepEqual(disobeyed, [], "a 429's Retry-After was not obeyed");
+  findings.relayResets = relayCalls.rejected;
+  findings.followUpDisobeyed = followUpDisobeyed;
+});
+
+// Two defects this run found, fixed since; kept as checks against their return.
+const findings = { relayResets: undefined, followUpDisobeyed: undefined };
+
+// worker/relay.js must drain request bodies it does not read: otherwise workerd drops the
+// keep-alive connection and the caller's next request on it is reset.
+test("no connection from Node to the Worker is reset", () => {
+  assert.equal(findings.relayResets, 0, `${findings.relayResets} requests to the Worker failed to connect (retried by Node)`);
+});
+
+// The wait a 429 on the follow-up GET asked for is honoured before the DELETE is retried.
+test("the Retry-After of a DELETE's follow-up GET is obeyed", () => {
+  assert.deepEqual(findings.followUpDisobeyed, []);
+});
