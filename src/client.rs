@@ -175,6 +175,7 @@ async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json
     let max_retries = if op.retryable() { cfg.max_retries } else { 0 };
     let mut retry = 0u32;
     let mut checked_certificate = false;
+    let mut follow_up_wait = None;
     loop {
         let retries_left = retry < max_retries;
         let response = match p.send(&request, cfg.timeout_ms).await {
@@ -207,12 +208,14 @@ async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json
         if let Operation::Delete(account, id) = op {
             if !checked_certificate && (matches!(status, 400 | 409 | 422) || status >= 500) {
                 checked_certificate = true;
-                if let Some(e) = not_inactive(cfg, p, account, id, &err).await? {
-                    return Err(e);
+                match not_inactive(cfg, p, account, id, &err).await? {
+                    FollowUp::NotInactive(e) => return Err(e),
+                    FollowUp::Proceed { wait_ms } => follow_up_wait = wait_ms,
                 }
             }
         }
-        let wait = server_wait_ms(status, &response.headers, p.now_ms());
+        // The follow-up GET may itself have been told to wait (a 429): honour the longer wait.
+        let wait = server_wait_ms(status, &response.headers, p.now_ms()).max(follow_up_wait.take());
         err.retry_after_ms = wait;
         if !retries_left || !status_is_retryable(status, &response.headers) {
             return Err(err);
@@ -227,27 +230,35 @@ async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json
     }
 }
 
-/// After a failed DELETE: GET the certificate (one attempt). `Some(error)` when it is not
-/// `inactive`; `None` when it is, or when the GET itself failed (then the DELETE's own error
-/// and retry rules apply).
+/// What the GET after a failed DELETE found.
+enum FollowUp<J> {
+    /// The certificate is not `inactive`: this is the answer.
+    NotInactive(Error<J>),
+    /// It is `inactive`, or the GET failed: the DELETE's own rules apply, after at least the
+    /// wait the GET's answer asked for, if any.
+    Proceed { wait_ms: Option<u64> },
+}
+
+/// After a failed DELETE: GET the certificate (one attempt).
 async fn not_inactive<P: Platform>(
     cfg: &Config,
     p: &P,
     account: &AccountId,
     id: &CertificateId,
     failed: &Error<P::Json>,
-) -> Result<Option<Error<P::Json>>, Error<P::Json>> {
+) -> Result<FollowUp<P::Json>, Error<P::Json>> {
     let get = Operation::Get(account.clone(), id.clone());
     let response = match p.send(&cfg.request(&get), cfg.timeout_ms).await {
         Ok(r) => r,
         Err(TransportError::Aborted) => return Err(aborted()),
-        Err(_) => return Ok(None),
+        Err(_) => return Ok(FollowUp::Proceed { wait_ms: None }),
     };
+    let wait_ms = server_wait_ms(response.status, &response.headers, p.now_ms());
     let Ok(cert) = interpret(response.status, &response.body, response.json, get.shape()) else {
-        return Ok(None);
+        return Ok(FollowUp::Proceed { wait_ms });
     };
     if crate::envelope::binding_status(&cert).as_deref() == Some("inactive") {
-        return Ok(None);
+        return Ok(FollowUp::Proceed { wait_ms: None });
     }
     let mut detail = String::from("cannot delete: ");
     detail.push_str(&describe(&cert));
@@ -256,7 +267,7 @@ async fn not_inactive<P: Platform>(
         .clone()
         .into_kind(ErrorKind::CertificateNotInactive, detail);
     e.certificate = Some(cert);
-    Ok(Some(e))
+    Ok(FollowUp::NotInactive(e))
 }
 
 async fn sleep<P: Platform>(p: &P, ms: u64) -> Result<(), Error<P::Json>> {

@@ -213,6 +213,14 @@ const SUCCESS_STATUS = { list: 200, create: 200, get: 200, delete: 200, activate
 export async function handleApi(request, env, GatewayCertificates) {
   const url = new URL(request.url);
   const r = route(url.pathname, request.method);
+  // Drain a body we will not read (the package sends {} with activate/deactivate; anything
+  // may come with a 404/405): workerd drops the keep-alive connection otherwise, and the
+  // caller's next request on it fails with a reset.
+  if (r.op !== "create" && request.body) {
+    try {
+      await request.arrayBuffer();
+    } catch {}
+  }
   if (r.status === 404) return failure(404, [{ code: 7003, message: "No route for the URI" }]);
   if (r.status === 405) {
     return failure(405, [{ code: 7001, message: "Method not allowed for this route" }], { Allow: r.allow.join(", ") });

@@ -432,6 +432,26 @@ fn delete_500_on_an_inactive_certificate_is_retried() {
 }
 
 #[test]
+fn the_follow_up_gets_429_wait_is_honoured() {
+    let limited = ResponseHeaders {
+        retry_after: Some("3".into()),
+        ..Default::default()
+    };
+    let p = Scripted::new(vec![
+        fail(503, 2000, "busy"),
+        fail_with(429, 971, "slow down", limited),
+        ok(200, cert("inactive")),
+    ]);
+    block_on(execute(&cfg(), &p, &delete_op())).unwrap();
+    assert_eq!(p.methods(), ["DELETE", "GET", "DELETE"]);
+    assert_eq!(
+        *p.slept.borrow(),
+        vec![3000],
+        "the GET's Retry-After, not the 500 ms backoff"
+    );
+}
+
+#[test]
 fn a_404_after_a_lost_delete_answer_says_so() {
     let p = Scripted::new(vec![
         Err(TransportError::Connection("reset".into())),
