@@ -3,7 +3,7 @@
 //! scripted fake in the native tests), so all of the policy is tested without a network.
 
 use crate::endpoint::{Method, Operation};
-use crate::envelope::{describe, interpret, Json};
+use crate::envelope::{describe, interpret_redacted, Json};
 use crate::error::{Error, ErrorKind};
 use crate::retire::{self, Next, RetireOptions, Step};
 use crate::retry::{backoff_ms, server_wait_ms, status_is_retryable, MAX_SERVER_WAIT_MS};
@@ -191,10 +191,12 @@ async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json
             }
         };
         let status = response.status;
-        let mut err = match interpret(status, &response.body, response.json, op.shape()) {
-            Ok(result) => return Ok(result),
-            Err(e) => e,
-        };
+        let secrets = cfg.auth.secrets();
+        let mut err =
+            match interpret_redacted(status, &response.body, response.json, op.shape(), &secrets) {
+                Ok(result) => return Ok(result),
+                Err(e) => e,
+            };
         err.cf_ray = response.headers.cf_ray.clone();
         if (200..300).contains(&status) {
             return Err(err); // a 2xx that is not a success envelope is never retried
@@ -254,7 +256,13 @@ async fn not_inactive<P: Platform>(
         Err(_) => return Ok(FollowUp::Proceed { wait_ms: None }),
     };
     let wait_ms = server_wait_ms(response.status, &response.headers, p.now_ms());
-    let Ok(cert) = interpret(response.status, &response.body, response.json, get.shape()) else {
+    let Ok(cert) = interpret_redacted(
+        response.status,
+        &response.body,
+        response.json,
+        get.shape(),
+        &cfg.auth.secrets(),
+    ) else {
         return Ok(FollowUp::Proceed { wait_ms });
     };
     if crate::envelope::binding_status(&cert).as_deref() == Some("inactive") {
@@ -328,6 +336,22 @@ pub fn retire_options<J>(
 /// Deactivates (if needed), waits for `inactive`, then deletes; refuses in-use and custom
 /// certificates before changing anything. Resolves with the deleted certificate.
 pub async fn retire<P: Platform>(
+    cfg: &Config,
+    p: &P,
+    account: &AccountId,
+    id: &CertificateId,
+    options: RetireOptions,
+) -> Result<P::Json, Error<P::Json>> {
+    // retire's own refusals quote the certificate: redact them like every other error.
+    retire_steps(cfg, p, account, id, options)
+        .await
+        .map_err(|mut e| {
+            e.redact(&cfg.auth.secrets());
+            e
+        })
+}
+
+async fn retire_steps<P: Platform>(
     cfg: &Config,
     p: &P,
     account: &AccountId,

@@ -41,6 +41,18 @@ pub fn string_field<J: Json>(v: &J, key: &str) -> Option<String> {
 /// The envelope's `errors`, leniently: non-object items are skipped, a missing `code` is 0,
 /// long texts are cut.
 pub fn api_errors<J: Json>(envelope: &J) -> Vec<ApiMessage> {
+    api_errors_redacted(envelope, &[])
+}
+
+/// Redacts `secrets` from a text, then cuts it: in that order, so that a cut through a secret
+/// cannot leave a piece of it behind.
+fn clean(mut text: String, secrets: &[&str]) -> String {
+    crate::text::redact(&mut text, secrets);
+    cut(text, MAX_TEXT)
+}
+
+/// [`api_errors`], with `secrets` removed from every text before it is cut.
+pub fn api_errors_redacted<J: Json>(envelope: &J, secrets: &[&str]) -> Vec<ApiMessage> {
     let Some(list) = envelope.get("errors") else {
         return Vec::new();
     };
@@ -56,13 +68,13 @@ pub fn api_errors<J: Json>(envelope: &J) -> Vec<ApiMessage> {
             message: item
                 .get("message")
                 .and_then(|m| m.as_string())
-                .map(|m| cut(m, MAX_TEXT))
+                .map(|m| clean(m, secrets))
                 .unwrap_or_default(),
-            documentation_url: string_field(item, "documentation_url").map(|u| cut(u, MAX_TEXT)),
+            documentation_url: string_field(item, "documentation_url").map(|u| clean(u, secrets)),
             source_pointer: item
                 .get("source")
                 .and_then(|s| string_field(&s, "pointer"))
-                .map(|p| cut(p, MAX_TEXT)),
+                .map(|p| clean(p, secrets)),
         })
         .collect()
 }
@@ -88,6 +100,18 @@ pub fn interpret<J: Json>(
     parsed: Option<J>,
     shape: Shape,
 ) -> Result<J, Error<J>> {
+    interpret_redacted(status, body, parsed, shape, &[])
+}
+
+/// [`interpret`], with `secrets` removed from the API's texts and from the body's excerpt
+/// before either is cut to length.
+pub fn interpret_redacted<J: Json>(
+    status: u16,
+    body: &str,
+    parsed: Option<J>,
+    shape: Shape,
+    secrets: &[&str],
+) -> Result<J, Error<J>> {
     let ok_status = (200..300).contains(&status);
     let Some(envelope) = parsed.filter(|p| p.is_object()) else {
         let mut detail = String::from(if ok_status {
@@ -95,14 +119,20 @@ pub fn interpret<J: Json>(
         } else {
             "non-JSON response"
         });
-        let text = excerpt(body, 160);
+        let text = if secrets.is_empty() {
+            excerpt(body, 160)
+        } else {
+            let mut clean_body = body.to_owned();
+            crate::text::redact(&mut clean_body, secrets);
+            excerpt(&clean_body, 160)
+        };
         if !text.is_empty() {
             detail.push_str(": ");
             detail.push_str(&text);
         }
         return Err(status_error(status, detail, Vec::new()));
     };
-    let errors = api_errors(&envelope);
+    let errors = api_errors_redacted(&envelope, secrets);
     if !ok_status {
         return Err(status_error(status, String::new(), errors));
     }
@@ -349,6 +379,20 @@ pub(crate) mod tests {
             (e.kind, e.message().as_str()),
             (ErrorKind::BadRequest, "HTTP 400")
         );
+    }
+
+    #[test]
+    fn secrets_are_redacted_before_texts_are_cut() {
+        let token = "SECRET-TOKEN-3f9a1c";
+        // The excerpt's cut (160 characters) falls inside the token.
+        let body = format!("{}{token} trailing", "x ".repeat(76));
+        let e = interpret_redacted::<Value>(502, &body, None, Shape::One, &[token]).unwrap_err();
+        assert!(!e.message().contains("SECRET-TOKEN"), "{}", e.message());
+        // The API message's cut (1000 bytes) falls inside the token.
+        let long = format!("{}{token}", "y".repeat(990));
+        let envelope = json!({"success": false, "errors": [{"code": 1000, "message": long}]});
+        let e = interpret_redacted(400, "", Some(envelope), Shape::One, &[token]).unwrap_err();
+        assert!(!e.message().contains("SECRET-T"), "{}", e.message());
     }
 
     #[test]

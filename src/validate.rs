@@ -21,13 +21,18 @@ pub struct AccountId(String);
 impl AccountId {
     /// Validates an account id.
     pub fn parse<J>(value: &str) -> Result<Self, Error<J>> {
+        Self::parse_as(value, "account_id")
+    }
+
+    /// Validates an account id given as the option `name` (`account_id` or `accountId`).
+    pub fn parse_as<J>(value: &str, name: &str) -> Result<Self, Error<J>> {
+        let mut m = String::from(name);
         if value.is_empty() {
-            return Err(Error::invalid(
-                "account_id is required (the 32-character account id)",
-            ));
+            m.push_str(" is required (the 32-character account id)");
+            return Err(Error::invalid(m));
         }
         if value.len() > 32 || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            let mut m = String::from("account_id must be 1 to 32 ASCII letters and digits (got ");
+            m.push_str(" must be 1 to 32 ASCII letters and digits (got ");
             push_u64(&mut m, value.chars().count() as u64);
             m.push_str(" characters)");
             return Err(Error::invalid(m));

@@ -127,8 +127,8 @@ fn cert_id(value: &JsValue) -> Result<CertificateId, JsError> {
 
 fn account_id(value: &JsValue, name: &str) -> Result<AccountId, JsError> {
     match value.as_string() {
-        Some(s) => AccountId::parse(&s),
-        None if value.is_undefined() || value.is_null() => AccountId::parse(""),
+        Some(s) => AccountId::parse_as(&s, name),
+        None if value.is_undefined() || value.is_null() => AccountId::parse_as("", name),
         None => Err(wrong_type(name, "a string")),
     }
 }
