@@ -39,11 +39,14 @@ pub(crate) fn excerpt(body: &str, max: usize) -> String {
     while let Some(c) = rest.chars().next() {
         if c == '<' {
             // ASCII-only lowering: Unicode case tables would cost ~10 KB of wasm.
-            let lower_head = rest.get(..8).unwrap_or(rest).to_ascii_lowercase();
+            // The first 8 bytes only: `rest.get(..8)` fails when byte 8 splits a character,
+            // and lowering all of `rest` for every tag was quadratic on a large page.
+            let bytes = rest.as_bytes();
+            let lower_head = bytes.get(..8).unwrap_or(bytes).to_ascii_lowercase();
             let end = rest.find('>').map_or(rest.len(), |i| i + 1);
             rest = rest.get(end..).unwrap_or("");
             for block in ["<style", "<script"] {
-                if lower_head.starts_with(block) {
+                if lower_head.starts_with(block.as_bytes()) {
                     let close = if block == "<style" {
                         "</style"
                     } else {
@@ -114,16 +117,25 @@ fn skip_past_ci<'a>(hay: &'a str, needle: &str) -> &'a str {
 pub(crate) fn redact(text: &mut String, secrets: &[&str]) {
     const MARK: &str = "[redacted]";
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        // Resume after each replacement: the mark itself may contain the secret ("acte").
-        let mut from = 0;
-        while let Some(at) = text
-            .get(from..)
-            .and_then(|rest| find_ascii(rest, secret, false))
-        {
-            let at = from + at;
-            text.replace_range(at..at + secret.len(), MARK);
-            from = at + MARK.len();
+        // One pass into a new string: `replace_range` per occurrence moved the rest of the
+        // text each time (quadratic on a 1 MB body full of the token). Searching the original
+        // text also means the mark itself can never match ("acte").
+        let Some(mut at) = find_ascii(text, secret, false) else {
+            continue;
+        };
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        loop {
+            out.push_str(rest.get(..at).unwrap_or(""));
+            out.push_str(MARK);
+            rest = rest.get(at + secret.len()..).unwrap_or("");
+            match find_ascii(rest, secret, false) {
+                Some(next) => at = next,
+                None => break,
+            }
         }
+        out.push_str(rest);
+        *text = out;
     }
 }
 
