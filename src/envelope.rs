@@ -46,8 +46,16 @@ pub fn api_errors<J: Json>(envelope: &J) -> Vec<ApiMessage> {
 
 /// Redacts `secrets` from a text, then cuts it: in that order, so that a cut through a secret
 /// cannot leave a piece of it behind.
+/// Control characters (line breaks, ANSI escapes) become spaces, so an API text cannot forge
+/// log lines or repaint a terminal when the message is printed.
 fn clean(mut text: String, secrets: &[&str]) -> String {
     crate::text::redact(&mut text, secrets);
+    if text.chars().any(char::is_control) {
+        text = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+    }
     cut(text, MAX_TEXT)
 }
 
@@ -393,6 +401,13 @@ pub(crate) mod tests {
         let envelope = json!({"success": false, "errors": [{"code": 1000, "message": long}]});
         let e = interpret_redacted(400, "", Some(envelope), Shape::One, &[token]).unwrap_err();
         assert!(!e.message().contains("SECRET-T"), "{}", e.message());
+    }
+
+    #[test]
+    fn control_characters_in_api_texts_become_spaces() {
+        let envelope = json!({"success": false, "errors": [{"code": 1000, "message": "bad\nFAKE LOG LINE\u{1b}[31m"}]});
+        let e = interpret(400, "", Some(envelope), Shape::One).unwrap_err();
+        assert_eq!(e.errors[0].message, "bad FAKE LOG LINE [31m");
     }
 
     #[test]
