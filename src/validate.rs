@@ -32,10 +32,8 @@ impl AccountId {
             return Err(Error::invalid(m));
         }
         if value.len() > 32 || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            m.push_str(" must be 1 to 32 ASCII letters and digits (got ");
-            push_u64(&mut m, value.chars().count() as u64);
-            m.push_str(" characters)");
-            return Err(Error::invalid(m));
+            m.push_str(" must be 1 to 32 ASCII letters and digits");
+            return Err(Error::invalid(with_length(m, value)));
         }
         Ok(Self(value.to_owned()))
     }
@@ -44,6 +42,14 @@ impl AccountId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Appends ` (got N characters)`: how long the rejected value was, never the value itself.
+fn with_length(mut message: String, rejected: &str) -> String {
+    message.push_str(" (got ");
+    push_u64(&mut message, rejected.chars().count() as u64);
+    message.push_str(" characters)");
+    message
 }
 
 /// A certificate id: a UUID (8-4-4-4-12 hex digits).
@@ -59,18 +65,14 @@ impl CertificateId {
                 8 | 13 | 18 | 23 => b == b'-',
                 _ => b.is_ascii_hexdigit(),
             });
+        if value.is_empty() {
+            return Err(Error::invalid("certificateId is required"));
+        }
         if !ok {
-            let mut m = String::from(if value.is_empty() {
-                "certificateId is required"
-            } else {
-                "certificateId must be a UUID like f174e90a-fafe-4643-bbbc-4a0ed4fc8415"
-            });
-            if !value.is_empty() {
-                m.push_str(" (got ");
-                push_u64(&mut m, value.chars().count() as u64);
-                m.push_str(" characters)");
-            }
-            return Err(Error::invalid(m));
+            let m = String::from(
+                "certificateId must be a UUID like f174e90a-fafe-4643-bbbc-4a0ed4fc8415",
+            );
+            return Err(Error::invalid(with_length(m, value)));
         }
         Ok(Self(value.to_owned()))
     }
