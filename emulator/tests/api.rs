@@ -239,20 +239,7 @@ fn certificate_shape_and_passthrough() {
     let a = fresh_account();
     setup(&a, r#"{"seed":"empty"}"#);
     let c = api("POST", &a, "", Some("{}")).json()["result"].clone();
-    for k in [
-        "id",
-        "binding_status",
-        "certificate",
-        "created_at",
-        "expires_on",
-        "fingerprint",
-        "in_use",
-        "issuer_org",
-        "issuer_raw",
-        "type",
-        "updated_at",
-        "uploaded_on",
-    ] {
+    for k in CERT_FIELDS {
         assert!(c.get(k).is_some(), "missing {k}");
     }
     let id = id_of(&c);
@@ -389,11 +376,7 @@ fn auth_cases() {
 
 #[test]
 fn account_rate_limit_override() {
-    let a = fresh_account();
-    setup(
-        &a,
-        r#"{"seed":"empty","rate_limit":{"limit":3,"window_ms":2000}}"#,
-    );
+    let a = rate_limited_account(3, 2000);
     for i in 0..3 {
         let r = api("GET", &a, "", None);
         assert_eq!(r.status, 200);

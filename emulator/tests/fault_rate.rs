@@ -191,11 +191,7 @@ fn fault_rate_control_route_and_validation() {
 
 #[test]
 fn log_records_rate_limiter_decisions() {
-    let a = fresh_account();
-    setup(
-        &a,
-        r#"{"seed":"empty","rate_limit":{"limit":5,"window_ms":60000}}"#,
-    );
+    let a = rate_limited_account(5, 60000);
     for _ in 0..8 {
         api("GET", &a, "", None);
     }

@@ -189,21 +189,6 @@ fn response_schema<'a>(spec: &'a Value, path: &str, method: &str, code: &str) ->
     s
 }
 
-const CERT_FIELDS: [&str; 12] = [
-    "id",
-    "binding_status",
-    "certificate",
-    "created_at",
-    "expires_on",
-    "fingerprint",
-    "in_use",
-    "issuer_org",
-    "issuer_raw",
-    "type",
-    "updated_at",
-    "uploaded_on",
-];
-
 fn assert_full_cert(c: &Value) {
     for k in CERT_FIELDS {
         assert!(c.get(k).is_some(), "certificate lacks {k}: {c}");

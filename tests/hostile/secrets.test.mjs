@@ -8,16 +8,12 @@ import { after, before, test } from "node:test";
 import { createServer } from "node:net";
 import { GatewayCertificates, deleteCertificate } from "cf-gateway-certs";
 import { assertNoSecrets, failureOf, startEmulator, texts } from "./support.mjs";
+import { EMAIL, EMULATOR_ARGS, KEY, SECRETS, TOKEN } from "../support/secrets.mjs";
 
-const TOKEN = "SECRET-TOKEN-3f9a1c";
-const EMAIL = "secret-user@example.com";
-const KEY = "SECRET-KEY-77e2b0";
-// The whole values and recognisable parts of them: a partial leak is a leak.
-const SECRETS = [TOKEN, EMAIL, KEY, "SECRET-TOKEN", "SECRET-KEY", "3f9a1c", "77e2b0", "secret-user"];
 const UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
 
 let emu;
-before(async () => { emu = await startEmulator(["--token", TOKEN, "--email", EMAIL, "--key", KEY]); });
+before(async () => { emu = await startEmulator(EMULATOR_ARGS); });
 after(async () => { await emu?.stop(); });
 
 async function closedPort() {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createServer, request as httpRequest } from "node:http";
 
 export { startEmulator } from "../support/emulator.mjs";
+export { assertNoSecrets, texts } from "../support/secrets.mjs";
 
 /**
  * A loopback HTTP proxy in front of `targetOrigin` that counts every request it sees, whatever
@@ -34,37 +35,6 @@ export async function startCountingProxy(targetOrigin) {
     requests: () => [...seen],
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); }),
   };
-}
-
-/** Every string reachable from a value: String(), stack, JSON, each own property (deeply). */
-export function texts(value) {
-  const out = [];
-  const seen = new Set();
-  const walk = (v) => {
-    if (v === null || v === undefined) return;
-    if (typeof v !== "object" && typeof v !== "function") { out.push(String(v)); return; }
-    if (seen.has(v)) return;
-    seen.add(v);
-    try { out.push(String(v)); } catch { /* an object without toString */ }
-    try { out.push(JSON.stringify(v) ?? ""); } catch { /* cyclic */ }
-    if (typeof v.stack === "string") out.push(v.stack);
-    for (const k of Reflect.ownKeys(v)) {
-      if (typeof k === "string") out.push(k);
-      const d = Object.getOwnPropertyDescriptor(v, k);
-      if (d && "value" in d) walk(d.value);
-    }
-  };
-  walk(value);
-  return out;
-}
-
-/** Asserts none of `secrets` occurs in any of `strings`. */
-export function assertNoSecrets(strings, secrets, label) {
-  for (const s of strings) {
-    for (const secret of secrets) {
-      assert.ok(!s.includes(secret), `${label}: leaks ${JSON.stringify(secret)} in ${JSON.stringify(s.slice(0, 300))}`);
-    }
-  }
 }
 
 /** Awaits `promise` (or calls it, catching a synchronous throw), expecting a failure. */

@@ -3,32 +3,13 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { GatewayCertificates, deleteCertificate } from "cf-gateway-certs";
 import { closedPort, rejection, startEmulator } from "./support.mjs";
+import { texts } from "../support/secrets.mjs";
 
 const TOKEN = "SeCrEt-TOKEN-q7Zx9Wv3Lm";
 const KEY = "SeCrEt-KEY-k4Rp8Ty2Hn";
 let emu;
 before(async () => { emu = await startEmulator(["--token", TOKEN, "--key", KEY]); });
 after(async () => { await emu?.stop(); });
-
-/** Every string reachable from the error: message, stack, JSON, each property (deeply). */
-function texts(err) {
-  const out = [String(err), err.message, err.stack ?? "", JSON.stringify(err)];
-  const seen = new Set();
-  const walk = (v) => {
-    if (v === null || v === undefined) return;
-    if (typeof v !== "object") { out.push(String(v)); return; }
-    if (seen.has(v)) return;
-    seen.add(v);
-    out.push(JSON.stringify(v) ?? "");
-    for (const k of Reflect.ownKeys(v)) {
-      if (typeof k === "string") out.push(k);
-      const d = Object.getOwnPropertyDescriptor(v, k);
-      if (d && "value" in d) walk(d.value);
-    }
-  };
-  walk(err);
-  return out;
-}
 
 const SECRETS = [TOKEN, KEY, "q7Zx9Wv3Lm", "k4Rp8Ty2Hn", "SeCrEt"];
 

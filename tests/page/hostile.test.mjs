@@ -6,36 +6,26 @@
 // non-secret inputs, its storage, its cookies or its URL.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { startEmulator } from "../support/emulator.mjs";
+import { launchChromium } from "../support/browser.mjs";
 import { startCountingProxy } from "../hostile/support.mjs";
-import { startWorker } from "../worker/harness.mjs";
+import { EMAIL, EMULATOR_ARGS, KEY, SECRETS, TOKEN } from "../support/secrets.mjs";
+import { startEmulatorAndWorker } from "../worker/harness.mjs";
 
-const TOKEN = "SECRET-TOKEN-3f9a1c";
-const EMAIL = "secret-user@example.com";
-const KEY = "SECRET-KEY-77e2b0";
-const SECRETS = [TOKEN, EMAIL, KEY, "SECRET-TOKEN", "SECRET-KEY", "3f9a1c", "77e2b0", "secret-user"];
 const UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
 
 let emu;
 let proxy;
 let worker;
 let browser;
+let stack;
 before(async () => {
-  emu = await startEmulator(["--token", TOKEN, "--email", EMAIL, "--key", KEY]);
-  proxy = await startCountingProxy(emu.origin);
-  worker = await startWorker({ apiBaseUrl: proxy.url });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  stack = await startEmulatorAndWorker({ emulatorArgs: EMULATOR_ARGS, proxy: (e) => startCountingProxy(e.origin) });
+  ({ emu, proxy, worker } = stack);
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
-  await worker?.dispose();
-  await proxy?.close();
-  await emu?.stop();
+  await stack?.stop();
 });
 
 const button = (page, name) => page.getByRole("button", { name, exact: true });

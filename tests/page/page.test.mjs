@@ -4,9 +4,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
-import { startEmulator } from "../support/emulator.mjs";
-import { CSP, root, startWorker } from "../worker/harness.mjs";
+import { launchChromium } from "../support/browser.mjs";
+import { CSP, root, startEmulatorAndWorker } from "../worker/harness.mjs";
 
 const SHOTS = `${root}test-results/page`;
 mkdirSync(SHOTS, { recursive: true });
@@ -14,21 +13,17 @@ mkdirSync(SHOTS, { recursive: true });
 let emu;
 let worker;
 let browser;
+let stack;
 
 before(async () => {
-  emu = await startEmulator();
-  worker = await startWorker({ apiBaseUrl: emu.url });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  stack = await startEmulatorAndWorker();
+  ({ emu, worker } = stack);
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  await worker?.dispose();
-  await emu?.stop();
+  await stack?.stop();
 });
 
 const firstId = (certs) => (Array.isArray(certs) ? certs[0] : certs).id;

@@ -41,21 +41,13 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { GatewayCertificates } from "cf-gateway-certs";
 import { errorResponse } from "../../worker/relay.js";
-import { startEmulator } from "../support/emulator.mjs";
-import { readJson, startWorker } from "./harness.mjs";
+import { readJson, startEmulatorAndWorker } from "./harness.mjs";
 
 let emu;
 let worker;
-
-before(async () => {
-  emu = await startEmulator();
-  worker = await startWorker({ apiBaseUrl: emu.url });
-});
-
-after(async () => {
-  await worker?.dispose();
-  await emu?.stop();
-});
+let stack;
+before(async () => { stack = await startEmulatorAndWorker(); ({ emu, worker } = stack); });
+after(async () => { await stack?.stop(); });
 
 const secrets = () => [emu.api_token, emu.api_key];
 const certPath = (acct, id) => `/client/v4/accounts/${acct}/gateway/certificates${id ? `/${id}` : ""}`;

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Miniflare, Log, LogLevel } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { startEmulator } from "../support/emulator.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
 
@@ -82,6 +83,35 @@ export async function startWorker({ apiBaseUrl, port = 0 } = {}) {
     fetch: (path, init) => mf.dispatchFetch(new URL(path, url).href, { redirect: "manual", ...init }),
     output: () => chunks.join(""),
     dispose: () => mf.dispose(),
+  };
+}
+
+/**
+ * The API emulator (started with `emulatorArgs`) and the Worker in front of it, optionally with
+ * a proxy between them (`proxy(emu)` resolves to { url, close() }, e.g. a counting proxy).
+ * Returns { emu, proxy, worker, stop() }; stop() disposes of them in reverse order.
+ */
+export async function startEmulatorAndWorker({ emulatorArgs = [], proxy: startProxy } = {}) {
+  const emu = await startEmulator(emulatorArgs);
+  let proxy;
+  let worker;
+  try {
+    proxy = startProxy ? await startProxy(emu) : undefined;
+    worker = await startWorker({ apiBaseUrl: proxy ? proxy.url : emu.url });
+  } catch (err) {
+    await proxy?.close();
+    await emu.stop();
+    throw err;
+  }
+  return {
+    emu,
+    proxy,
+    worker,
+    async stop() {
+      await worker.dispose();
+      await proxy?.close();
+      await emu.stop();
+    },
   };
 }
 

@@ -5,30 +5,22 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
-import { startEmulator } from "../support/emulator.mjs";
 import { startCountingProxy } from "../hostile/support.mjs";
-import { readJson, startWorker } from "./harness.mjs";
+import { EMAIL, EMULATOR_ARGS, KEY, SECRETS, TOKEN } from "../support/secrets.mjs";
+import { readJson, startEmulatorAndWorker } from "./harness.mjs";
 
-const TOKEN = "SECRET-TOKEN-3f9a1c";
-const EMAIL = "secret-user@example.com";
-const KEY = "SECRET-KEY-77e2b0";
-const SECRETS = [TOKEN, EMAIL, KEY, "SECRET-TOKEN", "SECRET-KEY", "3f9a1c", "77e2b0", "secret-user"];
 const TOKEN_H = { Authorization: `Bearer ${TOKEN}` };
 const KEY_H = { "X-Auth-Email": EMAIL, "X-Auth-Key": KEY };
 
 let emu;
 let proxy;
 let worker;
+let stack;
 before(async () => {
-  emu = await startEmulator(["--token", TOKEN, "--email", EMAIL, "--key", KEY]);
-  proxy = await startCountingProxy(emu.origin);
-  worker = await startWorker({ apiBaseUrl: proxy.url });
+  stack = await startEmulatorAndWorker({ emulatorArgs: EMULATOR_ARGS, proxy: (e) => startCountingProxy(e.origin) });
+  ({ emu, proxy, worker } = stack);
 });
-after(async () => {
-  await worker?.dispose();
-  await proxy?.close();
-  await emu?.stop();
-});
+after(async () => { await stack?.stop(); });
 
 const certs = (acct, rest = "") => `/client/v4/accounts/${acct}/gateway/certificates${rest}`;
 

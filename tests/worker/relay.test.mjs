@@ -3,21 +3,13 @@
 // credential ever echoed or logged.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { startEmulator } from "../support/emulator.mjs";
-import { CSP, readJson, startWorker } from "./harness.mjs";
+import { CSP, readJson, startEmulatorAndWorker, startWorker } from "./harness.mjs";
 
 let emu;
 let worker;
-
-before(async () => {
-  emu = await startEmulator();
-  worker = await startWorker({ apiBaseUrl: emu.url });
-});
-
-after(async () => {
-  await worker?.dispose();
-  await emu?.stop();
-});
+let stack;
+before(async () => { stack = await startEmulatorAndWorker(); ({ emu, worker } = stack); });
+after(async () => { await stack?.stop(); });
 
 const SCHEMES = {
   token: () => ({ Authorization: `Bearer ${emu.api_token}` }),

@@ -7,8 +7,8 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { build } from "esbuild";
-import { Miniflare } from "miniflare";
 import { startEmulator } from "../support/emulator.mjs";
+import { startPackageWorker } from "./support.mjs";
 
 let emu;
 let mf;
@@ -37,18 +37,7 @@ before(async () => {
     }],
   });
   inputs = Object.keys(result.metafile.inputs);
-  mf = new Miniflare({
-    modules: true,
-    modulesRoot: "/",
-    scriptPath: outfile,
-    compatibilityDate: "2026-04-01",
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true },
-    ],
-    bindings: { CF_API_TOKEN: emu.api_token, CF_API_BASE_URL: emu.url },
-  });
-  await mf.ready;
+  mf = await startPackageWorker({ scriptPath: outfile, modulesRoot: "/", emu });
 });
 after(async () => {
   await mf?.dispose();

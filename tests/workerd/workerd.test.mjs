@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
-import { Miniflare } from "miniflare";
 import { startEmulator } from "../support/emulator.mjs";
+import { startPackageWorker } from "./support.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 let emu;
@@ -11,18 +11,7 @@ let mf;
 
 before(async () => {
   emu = await startEmulator();
-  mf = new Miniflare({
-    modules: true,
-    modulesRoot: root,
-    scriptPath: fileURLToPath(new URL("./worker.js", import.meta.url)),
-    compatibilityDate: "2026-04-01",
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true },
-    ],
-    bindings: { CF_API_TOKEN: emu.api_token, CF_API_BASE_URL: emu.url },
-  });
-  await mf.ready;
+  mf = await startPackageWorker({ scriptPath: fileURLToPath(new URL("./worker.js", import.meta.url)), modulesRoot: root, emu });
 });
 after(async () => {
   await mf?.dispose();

@@ -14,6 +14,22 @@ pub const RO_TOKEN: &str = cf_gateway_emulator::DEFAULT_READ_ONLY_TOKEN;
 pub const EMAIL: &str = cf_gateway_emulator::DEFAULT_EMAIL;
 pub const KEY: &str = cf_gateway_emulator::DEFAULT_KEY;
 
+/// Every field a certificate object carries.
+pub const CERT_FIELDS: [&str; 12] = [
+    "id",
+    "binding_status",
+    "certificate",
+    "created_at",
+    "expires_on",
+    "fingerprint",
+    "in_use",
+    "issuer_org",
+    "issuer_raw",
+    "type",
+    "updated_at",
+    "uploaded_on",
+];
+
 pub fn server() -> &'static Handle {
     static H: OnceLock<Handle> = OnceLock::new();
     H.get_or_init(|| start(Config::default()).expect("start emulator"))
@@ -171,6 +187,16 @@ pub fn control(method: &str, path: &str, body: Option<&str>) -> Value {
 /// (Re)create an account; returns the seeded role → certificate map.
 pub fn setup(account: &str, body: &str) -> Value {
     control("POST", &format!("/accounts/{account}"), Some(body))["certificates"].clone()
+}
+
+/// A fresh, empty account with its own rate limit: `limit` requests per `window_ms`.
+pub fn rate_limited_account(limit: u32, window_ms: u64) -> String {
+    let a = fresh_account();
+    setup(
+        &a,
+        &format!(r#"{{"seed":"empty","rate_limit":{{"limit":{limit},"window_ms":{window_ms}}}}}"#),
+    );
+    a
 }
 
 pub fn add_cert(account: &str, body: &str) -> Value {
