@@ -187,7 +187,8 @@ export class GatewayCertificates {
    * (`CertificateInUseError`) or `type: "custom"` (`UnsupportedCertificateError`) before
    * changing anything; if it is not `inactive`, POST deactivate and poll every
    * `pollIntervalMs` until it is (`CertificateNotInactiveError` after `waitTimeoutMs`); then
-   * DELETE it. Resolves with the deleted certificate.
+   * DELETE it. Resolves with the deleted certificate. If the DELETE's answer is lost and its
+   * retry finds the certificate already gone (404), resolves with the last state seen.
    */
   retire(certificateId: string, params: AccountParams, options?: RetireOptions): Promise<Certificate>;
 

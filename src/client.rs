@@ -17,6 +17,10 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 60_000;
 /// Default number of retries (so at most three attempts), as in the official SDKs.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 
+/// The detail of a `NotFoundError` from a retried DELETE: the first attempt's answer was lost.
+const GONE_AFTER_LOST_ANSWER: &str =
+    "the certificate is gone: an earlier attempt of this DELETE, whose answer was lost, may have deleted it";
+
 /// The response headers the client reads.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ResponseHeaders {
@@ -203,7 +207,7 @@ async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json
         }
         if status == 404 && retry > 0 && matches!(op, Operation::Delete(..)) {
             // A lost answer (reset, timeout, 5xx from a proxy) may hide a DELETE that worked.
-            err.detail = "the certificate is gone: an earlier attempt of this DELETE, whose answer was lost, may have deleted it".into();
+            err.detail = GONE_AFTER_LOST_ANSWER.into();
         }
         // The API answers 500 (not a 4xx) when asked to delete a certificate that is still
         // active; retrying cannot help. Look at the certificate before anything else.
@@ -406,7 +410,13 @@ async fn retire_steps<P: Platform>(
         cert = execute(cfg, p, &get).await?;
     }
     p.progress(Step::Deleting, Some(&cert));
-    let deleted = execute(cfg, p, &Operation::Delete(account.clone(), id.clone())).await?;
+    let deleted = match execute(cfg, p, &Operation::Delete(account.clone(), id.clone())).await {
+        Ok(deleted) => deleted,
+        // Our DELETE's answer was lost and its retry found the certificate gone: it was seen
+        // inactive a moment ago, so retire's job is done. Resolve with that last state.
+        Err(e) if e.kind == ErrorKind::NotFound && e.detail == GONE_AFTER_LOST_ANSWER => cert,
+        Err(e) => return Err(e),
+    };
     p.progress(Step::Done, Some(&deleted));
     Ok(deleted)
 }

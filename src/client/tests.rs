@@ -669,6 +669,34 @@ fn retire_gives_up_after_wait_timeout() {
 }
 
 #[test]
+fn retire_resolves_when_its_delete_answer_was_lost_and_the_retry_finds_it_gone() {
+    let p = Scripted::new(vec![
+        ok(200, cert("inactive")),
+        Err(TransportError::Connection("reset".into())),
+        fail(404, 1101, "Certificate not found"),
+    ]);
+    let deleted = retire_now(&p, RetireOptions::default()).unwrap();
+    assert_eq!(deleted["binding_status"], "inactive", "the last state seen");
+    assert_eq!(p.methods(), ["GET", "DELETE", "DELETE"]);
+    assert_eq!(
+        p.events.borrow().last().map(|(s, _)| s.as_str()),
+        Some("done")
+    );
+    // A 404 on the first DELETE attempt (removed by something else) stays a NotFoundError.
+    let p = Scripted::new(vec![
+        ok(200, cert("inactive")),
+        fail(404, 1101, "Certificate not found"),
+    ]);
+    assert_eq!(
+        retire_now(&p, RetireOptions::default())
+            .unwrap_err()
+            .kind
+            .name(),
+        "NotFoundError"
+    );
+}
+
+#[test]
 fn retire_passes_api_errors_through() {
     let p = Scripted::new(vec![fail(404, 1003, "certificate not found")]);
     let e = retire_now(&p, RetireOptions::default()).unwrap_err();
