@@ -8,7 +8,7 @@
 use cf_gateway_certs::client::{Config, RawOptions, ResponseHeaders};
 use cf_gateway_certs::endpoint::Shape;
 use cf_gateway_certs::envelope::{
-    api_errors, api_errors_redacted, describe, interpret, interpret_redacted, Json,
+    api_errors, api_errors_redacted, describe, interpret, interpret_redacted,
 };
 use cf_gateway_certs::error::{ApiMessage, Error, ErrorKind};
 use cf_gateway_certs::retire;
@@ -21,41 +21,12 @@ use proptest::test_runner::FileFailurePersistence;
 use serde_json::{json, Map, Value};
 use std::time::{Duration, Instant};
 
-// ---------------------------------------------------------------------------------------------
-// The `Json` view over serde_json (a newtype: the orphan rule).
-
-#[derive(Clone, Debug, PartialEq)]
-struct V(Value);
-
-impl Json for V {
-    fn get(&self, key: &str) -> Option<Self> {
-        self.0.as_object().and_then(|o| o.get(key)).cloned().map(V)
-    }
-    fn as_bool(&self) -> Option<bool> {
-        self.0.as_bool()
-    }
-    fn as_f64(&self) -> Option<f64> {
-        self.0.as_f64()
-    }
-    fn as_string(&self) -> Option<String> {
-        self.0.as_str().map(str::to_owned)
-    }
-    fn is_object(&self) -> bool {
-        self.0.is_object()
-    }
-    fn is_array(&self) -> bool {
-        self.0.is_array()
-    }
-    fn is_null(&self) -> bool {
-        self.0.is_null()
-    }
-    fn items(&self, limit: usize) -> Vec<Self> {
-        self.0
-            .as_array()
-            .map(|a| a.iter().take(limit).cloned().map(V).collect())
-            .unwrap_or_default()
-    }
-}
+// The `Json` view over serde_json (`V`) and the HTTP-date formatter are shared with the fuzz
+// targets: one copy, in fuzz/src/lib.rs (std + serde_json only, so it compiles here too).
+#[allow(dead_code)] // the fuzz targets use more of it than these tests do
+#[path = "../fuzz/src/lib.rs"]
+mod fuzz_support;
+use fuzz_support::{http_dates, V};
 
 /// `cases` per property, times `PROPTEST_SCALE` (default 1: the whole file runs in seconds;
 /// `PROPTEST_SCALE=50 cargo test --release --test properties` for a long run).
@@ -518,53 +489,6 @@ fn wait_for_date(value: &str, now_ms: f64) -> Option<u64> {
         &headers(None, Some(value.to_owned()), None, None),
         now_ms,
     )
-}
-
-/// Days since 1970-01-01 → (year, month, day), Howard Hinnant's `civil_from_days`.
-fn civil_from_days(z: i64) -> (i64, usize, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m as usize, d)
-}
-
-/// `secs` since the epoch as IMF-fixdate, RFC 850 and asctime.
-fn http_dates(secs: i64) -> [String; 3] {
-    const DAYS: [&str; 7] = [
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-    ];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = secs.div_euclid(86_400);
-    let tod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let day = DAYS[days.rem_euclid(7) as usize];
-    let (hh, mm, ss) = (tod / 3600, tod / 60 % 60, tod % 60);
-    let mon = MONTHS[m - 1];
-    [
-        format!(
-            "{}, {d:02} {mon} {y:04} {hh:02}:{mm:02}:{ss:02} GMT",
-            &day[..3]
-        ),
-        format!(
-            "{day}, {d:02}-{mon}-{:02} {hh:02}:{mm:02}:{ss:02} GMT",
-            y % 100
-        ),
-        format!("{} {mon} {d:>2} {hh:02}:{mm:02}:{ss:02} {y:04}", &day[..3]),
-    ]
 }
 
 #[test]
