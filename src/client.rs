@@ -5,10 +5,12 @@
 use crate::endpoint::{Method, Operation};
 use crate::envelope::{describe, interpret_redacted, Json};
 use crate::error::{Error, ErrorKind};
-use crate::retire::{self, Next, RetireOptions, Step};
+use crate::ratelimit::Pacer;
+use crate::retire::Step;
 use crate::retry::{backoff_ms, server_wait_ms, status_is_retryable, MAX_SERVER_WAIT_MS};
 use crate::text::push_u64;
 use crate::validate::{self, AccountId, Auth, CertificateId, MAX_RETRIES, MAX_TIMER_MS};
+use std::cell::RefCell;
 
 /// Default base URL of the API.
 pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
@@ -18,7 +20,7 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 60_000;
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 
 /// The detail of a `NotFoundError` from a retried DELETE: the first attempt's answer was lost.
-const GONE_AFTER_LOST_ANSWER: &str =
+pub(crate) const GONE_AFTER_LOST_ANSWER: &str =
     "the certificate is gone: an earlier attempt of this DELETE, whose answer was lost, may have deleted it";
 
 /// The response headers the client reads.
@@ -30,6 +32,8 @@ pub struct ResponseHeaders {
     pub retry_after: Option<String>,
     /// `ratelimit`
     pub ratelimit: Option<String>,
+    /// `ratelimit-policy`
+    pub ratelimit_policy: Option<String>,
     /// `cf-ray`
     pub cf_ray: Option<String>,
     /// `x-should-retry`
@@ -91,8 +95,77 @@ pub trait Platform {
     fn now_ms(&self) -> f64;
     /// Uniform in [0, 1), for jitter.
     fn random(&self) -> f64;
-    /// Reports a `retire` step.
+    /// Whether the caller's signal has fired.
+    fn aborted(&self) -> bool {
+        false
+    }
+    /// Reports a step of `retire`, `createAndActivate` or `setInUse`.
     fn progress(&self, _step: Step, _certificate: Option<&Self::Json>) {}
+    /// Reports a step of one certificate of `retireMany`, with the count of certificates
+    /// finished so far.
+    fn many_progress(
+        &self,
+        _certificate_id: &CertificateId,
+        _step: Step,
+        _certificate: Option<&Self::Json>,
+        _done: usize,
+        _total: usize,
+    ) {
+    }
+}
+
+/// A client: its configuration and the rate-limit budget that all its calls share.
+#[derive(Debug)]
+pub struct Client {
+    /// The validated configuration.
+    pub config: Config,
+    pacer: RefCell<Pacer>,
+}
+
+impl Client {
+    /// A client with a fresh budget.
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            pacer: RefCell::new(Pacer::default()),
+        }
+    }
+
+    /// The last `Ratelimit` and `Ratelimit-Policy` values the API sent this client.
+    pub fn rate_limit_headers(&self) -> (Option<String>, Option<String>) {
+        let pacer = self.pacer.borrow();
+        let (r, p) = pacer.last_headers();
+        (r.map(str::to_owned), p.map(str::to_owned))
+    }
+
+    /// Holds the request while the budget is spent, sends it, and books its answer.
+    async fn send<P: Platform>(
+        &self,
+        p: &P,
+        request: &HttpRequest,
+    ) -> Result<HttpResponse<P::Json>, TransportError> {
+        loop {
+            let wait = self.pacer.borrow_mut().delay_ms(p.now_ms());
+            if wait == 0 {
+                break;
+            }
+            p.sleep(wait).await?;
+        }
+        self.pacer.borrow_mut().on_send();
+        let answer = p.send(request, self.config.timeout_ms).await;
+        let mut pacer = self.pacer.borrow_mut();
+        match &answer {
+            Ok(r) => {
+                let now = p.now_ms();
+                let wait = (r.status == 429)
+                    .then(|| server_wait_ms(r.status, &r.headers, now))
+                    .flatten();
+                pacer.on_answer(now, r.status, &r.headers, wait);
+            }
+            Err(_) => pacer.on_no_answer(),
+        }
+        answer
+    }
 }
 
 /// A validated client configuration.
@@ -164,17 +237,31 @@ impl Config {
 
 /// Runs one operation with the retry policy; the error never holds a credential.
 pub async fn execute<P: Platform>(
-    cfg: &Config,
+    client: &Client,
     p: &P,
     op: &Operation,
 ) -> Result<P::Json, Error<P::Json>> {
-    run(cfg, p, op).await.map_err(|mut e| {
-        e.redact(&cfg.auth.secrets());
+    execute_seen(client, p, op).await.map(|(json, _)| json)
+}
+
+/// [`execute`], also giving the answer's `cf-ray` (for errors built from a certificate seen).
+pub(crate) async fn execute_seen<P: Platform>(
+    client: &Client,
+    p: &P,
+    op: &Operation,
+) -> Result<(P::Json, Option<String>), Error<P::Json>> {
+    run(client, p, op).await.map_err(|mut e| {
+        e.redact(&client.config.auth.secrets());
         e
     })
 }
 
-async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json, Error<P::Json>> {
+async fn run<P: Platform>(
+    client: &Client,
+    p: &P,
+    op: &Operation,
+) -> Result<(P::Json, Option<String>), Error<P::Json>> {
+    let cfg = &client.config;
     let request = cfg.request(op);
     let max_retries = if op.retryable() { cfg.max_retries } else { 0 };
     let mut retry = 0u32;
@@ -182,7 +269,7 @@ async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json
     let mut follow_up_wait = None;
     loop {
         let retries_left = retry < max_retries;
-        let response = match p.send(&request, cfg.timeout_ms).await {
+        let response = match client.send(p, &request).await {
             Ok(r) => r,
             Err(TransportError::Aborted) => return Err(aborted()),
             Err(failure) => {
@@ -198,7 +285,7 @@ async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json
         let secrets = cfg.auth.secrets();
         let mut err =
             match interpret_redacted(status, &response.body, response.json, op.shape(), &secrets) {
-                Ok(result) => return Ok(result),
+                Ok(result) => return Ok((result, response.headers.cf_ray)),
                 Err(e) => e,
             };
         err.cf_ray = response.headers.cf_ray.clone();
@@ -214,7 +301,7 @@ async fn run<P: Platform>(cfg: &Config, p: &P, op: &Operation) -> Result<P::Json
         if let Operation::Delete(account, id) = op {
             if !checked_certificate && (matches!(status, 400 | 409 | 422) || status >= 500) {
                 checked_certificate = true;
-                match not_inactive(cfg, p, account, id, &err).await? {
+                match not_inactive(client, p, account, id, &err).await? {
                     FollowUp::NotInactive(e) => return Err(e),
                     FollowUp::Proceed { wait_ms } => follow_up_wait = wait_ms,
                 }
@@ -247,14 +334,15 @@ enum FollowUp<J> {
 
 /// After a failed DELETE: GET the certificate (one attempt).
 async fn not_inactive<P: Platform>(
-    cfg: &Config,
+    client: &Client,
     p: &P,
     account: &AccountId,
     id: &CertificateId,
     failed: &Error<P::Json>,
 ) -> Result<FollowUp<P::Json>, Error<P::Json>> {
+    let cfg = &client.config;
     let get = Operation::Get(account.clone(), id.clone());
-    let response = match p.send(&cfg.request(&get), cfg.timeout_ms).await {
+    let response = match client.send(p, &cfg.request(&get)).await {
         Ok(r) => r,
         Err(TransportError::Aborted) => return Err(aborted()),
         Err(_) => return Ok(FollowUp::Proceed { wait_ms: None }),
@@ -282,11 +370,11 @@ async fn not_inactive<P: Platform>(
     Ok(FollowUp::NotInactive(e))
 }
 
-async fn sleep<P: Platform>(p: &P, ms: u64) -> Result<(), Error<P::Json>> {
+pub(crate) async fn sleep<P: Platform>(p: &P, ms: u64) -> Result<(), Error<P::Json>> {
     p.sleep(ms).await.map_err(|_| aborted())
 }
 
-fn aborted<J>() -> Error<J> {
+pub(crate) fn aborted<J>() -> Error<J> {
     Error::new(
         ErrorKind::UserAbort,
         "the request was aborted by the caller's signal",
@@ -319,107 +407,5 @@ fn transport_error<J>(failure: TransportError, timeout_ms: u64, attempts: u32) -
     Error::new(kind, detail)
 }
 
-/// Validated `retire` options from raw numbers.
-pub fn retire_options<J>(
-    poll_interval_ms: Option<f64>,
-    wait_timeout_ms: Option<f64>,
-) -> Result<RetireOptions, Error<J>> {
-    let mut o = RetireOptions::default();
-    if let Some(v) = poll_interval_ms {
-        o.poll_interval_ms = validate::whole_number("pollIntervalMs", v, MAX_TIMER_MS)?;
-        if o.poll_interval_ms < retire::MIN_POLL_INTERVAL_MS {
-            return Err(Error::invalid("pollIntervalMs must be at least 10"));
-        }
-    }
-    if let Some(v) = wait_timeout_ms {
-        o.wait_timeout_ms = validate::whole_number("waitTimeoutMs", v, MAX_TIMER_MS)?;
-    }
-    Ok(o)
-}
-
-/// Deactivates (if needed), waits for `inactive`, then deletes; refuses in-use and custom
-/// certificates before changing anything. Resolves with the deleted certificate.
-pub async fn retire<P: Platform>(
-    cfg: &Config,
-    p: &P,
-    account: &AccountId,
-    id: &CertificateId,
-    options: RetireOptions,
-) -> Result<P::Json, Error<P::Json>> {
-    // retire's own refusals quote the certificate: redact them like every other error.
-    retire_steps(cfg, p, account, id, options)
-        .await
-        .map_err(|mut e| {
-            e.redact(&cfg.auth.secrets());
-            e
-        })
-}
-
-async fn retire_steps<P: Platform>(
-    cfg: &Config,
-    p: &P,
-    account: &AccountId,
-    id: &CertificateId,
-    options: RetireOptions,
-) -> Result<P::Json, Error<P::Json>> {
-    let get = Operation::Get(account.clone(), id.clone());
-    p.progress(Step::Checking, None);
-    let mut cert = execute(cfg, p, &get).await?;
-    let mut deactivated = false;
-    let mut wait_started: Option<f64> = None;
-    loop {
-        match retire::next(&cert) {
-            Next::RefuseInUse => {
-                let mut d = describe(&cert);
-                d.push_str(" and in use by Gateway TLS inspection: select another certificate in the Gateway configuration first");
-                return Err(Error::new(ErrorKind::CertificateInUse, d).with_certificate(cert));
-            }
-            Next::RefuseCustom => {
-                return Err(Error::new(
-                    ErrorKind::UnsupportedCertificate,
-                    "custom (BYO-PKI) certificates are not deleted through the Gateway certificates API",
-                )
-                .with_certificate(cert));
-            }
-            Next::Delete => break,
-            Next::Deactivate if !deactivated => {
-                p.progress(Step::Deactivating, Some(&cert));
-                cert = execute(cfg, p, &Operation::Deactivate(account.clone(), id.clone())).await?;
-                deactivated = true;
-                continue;
-            }
-            Next::Deactivate | Next::Wait => {}
-        }
-        let started = *wait_started.get_or_insert_with(|| p.now_ms());
-        let waited = (p.now_ms() - started).max(0.0) as u64;
-        if waited >= options.wait_timeout_ms {
-            let mut d = String::from("gave up after ");
-            push_u64(&mut d, options.wait_timeout_ms);
-            d.push_str(" ms: ");
-            d.push_str(&describe(&cert));
-            return Err(Error::new(ErrorKind::CertificateNotInactive, d).with_certificate(cert));
-        }
-        p.progress(Step::Waiting, Some(&cert));
-        sleep(
-            p,
-            options
-                .poll_interval_ms
-                .min(options.wait_timeout_ms - waited),
-        )
-        .await?;
-        cert = execute(cfg, p, &get).await?;
-    }
-    p.progress(Step::Deleting, Some(&cert));
-    let deleted = match execute(cfg, p, &Operation::Delete(account.clone(), id.clone())).await {
-        Ok(deleted) => deleted,
-        // Our DELETE's answer was lost and its retry found the certificate gone: it was seen
-        // inactive a moment ago, so retire's job is done. Resolve with that last state.
-        Err(e) if e.kind == ErrorKind::NotFound && e.detail == GONE_AFTER_LOST_ANSWER => cert,
-        Err(e) => return Err(e),
-    };
-    p.progress(Step::Done, Some(&deleted));
-    Ok(deleted)
-}
-
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

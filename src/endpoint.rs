@@ -1,6 +1,7 @@
-//! The six operations as plain data: method, path, body, expected result shape. No I/O.
+//! The operations as plain data: method, path, body, expected result shape. No I/O.
 //!
 //! Upstream reference: <https://developers.cloudflare.com/api/resources/zero_trust/subresources/gateway/subresources/certificates/>
+//! and, for the one configuration change, <https://developers.cloudflare.com/api/resources/zero_trust/subresources/gateway/subresources/configurations/>
 
 use crate::text::push_u64;
 use crate::validate::{AccountId, CertificateId};
@@ -14,6 +15,8 @@ pub enum Method {
     Post,
     /// DELETE
     Delete,
+    /// PATCH
+    Patch,
 }
 
 impl Method {
@@ -23,6 +26,7 @@ impl Method {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Delete => "DELETE",
+            Self::Patch => "PATCH",
         }
     }
 }
@@ -51,6 +55,10 @@ pub enum Operation {
     Activate(AccountId, CertificateId),
     /// `POST …/certificates/{certificate_id}/deactivate`, answered 201.
     Deactivate(AccountId, CertificateId),
+    /// `PATCH /accounts/{account_id}/gateway/configuration` with exactly
+    /// `{"settings":{"certificate":{"id":"…"}}}`: makes the certificate the one TLS inspection
+    /// uses. PATCH replaces only the blocks it names; never PUT, which replaces everything.
+    UseCertificate(AccountId, CertificateId),
 }
 
 impl Operation {
@@ -60,6 +68,7 @@ impl Operation {
             Self::List(_) | Self::Get(..) => Method::Get,
             Self::Create(..) | Self::Activate(..) | Self::Deactivate(..) => Method::Post,
             Self::Delete(..) => Method::Delete,
+            Self::UseCertificate(..) => Method::Patch,
         }
     }
 
@@ -70,12 +79,17 @@ impl Operation {
             Self::Get(a, c) | Self::Delete(a, c) => (a, Some(c), ""),
             Self::Activate(a, c) => (a, Some(c), "/activate"),
             Self::Deactivate(a, c) => (a, Some(c), "/deactivate"),
+            Self::UseCertificate(a, _) => (a, None, ""),
         };
         let mut url = String::with_capacity(base.len() + 120);
         url.push_str(base);
         url.push_str("/accounts/");
         url.push_str(account.as_str());
-        url.push_str("/gateway/certificates");
+        url.push_str(if matches!(self, Self::UseCertificate(..)) {
+            "/gateway/configuration"
+        } else {
+            "/gateway/certificates"
+        });
         if let Some(id) = id {
             url.push('/');
             url.push_str(id.as_str());
@@ -94,6 +108,12 @@ impl Operation {
                 Some(b)
             }
             Self::Create(_, None) | Self::Activate(..) | Self::Deactivate(..) => Some("{}".into()),
+            Self::UseCertificate(_, id) => {
+                let mut b = String::from("{\"settings\":{\"certificate\":{\"id\":\"");
+                b.push_str(id.as_str()); // a validated UUID: nothing in it needs escaping
+                b.push_str("\"}}}");
+                Some(b)
+            }
             _ => None,
         }
     }
@@ -175,10 +195,17 @@ mod tests {
                 Shape::One,
             ),
             (
-                Operation::Deactivate(a, c),
+                Operation::Deactivate(a.clone(), c.clone()),
                 "POST",
                 format!("{p}{id}/deactivate"),
                 Some("{}"),
+                Shape::One,
+            ),
+            (
+                Operation::UseCertificate(a, c),
+                "PATCH",
+                "https://api.cloudflare.com/client/v4/accounts/699d98642c564d2e855e9661899b7252/gateway/configuration".to_string(),
+                Some("{\"settings\":{\"certificate\":{\"id\":\"f174e90a-fafe-4643-bbbc-4a0ed4fc8415\"}}}"),
                 Shape::One,
             ),
         ];

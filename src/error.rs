@@ -38,6 +38,9 @@ pub enum ErrorKind {
     CertificateInUse,
     /// `retire` refused a custom (BYO-PKI) certificate.
     UnsupportedCertificate,
+    /// `createAndActivate` / `setInUse` waited past `waitTimeoutMs`, or `setInUse` refused a
+    /// certificate that is not `available`.
+    CertificateNotAvailable,
 }
 
 impl ErrorKind {
@@ -60,6 +63,7 @@ impl ErrorKind {
             Self::CertificateNotInactive => "CertificateNotInactiveError",
             Self::CertificateInUse => "CertificateInUseError",
             Self::UnsupportedCertificate => "UnsupportedCertificateError",
+            Self::CertificateNotAvailable => "CertificateNotAvailableError",
         }
     }
 

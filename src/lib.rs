@@ -9,8 +9,10 @@
 //! - [`envelope`]: reading Cloudflare's `{success, errors, messages, result}` envelope.
 //! - [`error`]: the one error type and the status → error mapping.
 //! - [`retry`]: which failures are retried and how long to wait (where a 429 becomes a wait).
+//! - [`ratelimit`]: pacing by the `Ratelimit` headers: when the next request may go.
 //! - [`retire`]: what to do next with a certificate on the way to deletion.
 //! - [`client`]: the request loop, generic over a [`client::Platform`] that does the I/O.
+//! - [`lifecycle`]: the flows over it: `retire`, `retireMany`, `createAndActivate`, `setInUse`.
 #![cfg_attr(
     not(test),
     deny(
@@ -31,6 +33,8 @@ pub mod endpoint;
 pub mod envelope;
 pub mod error;
 mod httpdate;
+pub mod lifecycle;
+pub mod ratelimit;
 pub mod retire;
 pub mod retry;
 mod text;

@@ -6,7 +6,8 @@
 
 use crate::envelope::{binding_status, string_field, Json};
 
-/// A step of `retire`, reported through `onProgress`.
+/// A step of `retire`, `retireMany`, `createAndActivate` or `setInUse`, reported through
+/// `onProgress`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     /// Reading the certificate before changing anything.
@@ -17,8 +18,18 @@ pub enum Step {
     Waiting,
     /// DELETE.
     Deleting,
-    /// Deleted.
+    /// Finished: deleted (retire), available (createAndActivate), in use (setInUse).
     Done,
+    /// `retireMany`: this certificate was refused (in use, or custom); nothing was changed.
+    Refused,
+    /// `retireMany`: this certificate failed.
+    Failed,
+    /// `createAndActivate`: POST create.
+    Creating,
+    /// `createAndActivate`: POST activate.
+    Activating,
+    /// `setInUse`: PATCH of the Gateway configuration.
+    Switching,
 }
 
 impl Step {
@@ -30,6 +41,11 @@ impl Step {
             Self::Waiting => "waiting",
             Self::Deleting => "deleting",
             Self::Done => "done",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+            Self::Creating => "creating",
+            Self::Activating => "activating",
+            Self::Switching => "switching",
         }
     }
 }
@@ -65,26 +81,8 @@ pub fn next<J: Json>(cert: &J) -> Next {
     }
 }
 
-/// Options of `retire`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetireOptions {
-    /// Time between two GETs while waiting, in ms.
-    pub poll_interval_ms: u64,
-    /// Longest wait for `inactive`, in ms.
-    pub wait_timeout_ms: u64,
-}
-
-impl Default for RetireOptions {
-    fn default() -> Self {
-        Self {
-            poll_interval_ms: 2_000,
-            wait_timeout_ms: 300_000,
-        }
-    }
-}
-
-/// Shortest poll interval accepted: a tighter loop only burns the rate limit.
-pub const MIN_POLL_INTERVAL_MS: u64 = 10;
+/// Options of `retire`: how it waits for `inactive`.
+pub use crate::lifecycle::WaitOptions as RetireOptions;
 
 #[cfg(test)]
 mod tests {
@@ -144,5 +142,19 @@ mod tests {
         );
         assert_eq!(RetireOptions::default().poll_interval_ms, 2000);
         assert_eq!(RetireOptions::default().wait_timeout_ms, 300_000);
+        let more: Vec<_> = [
+            Step::Refused,
+            Step::Failed,
+            Step::Creating,
+            Step::Activating,
+            Step::Switching,
+        ]
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+        assert_eq!(
+            more,
+            ["refused", "failed", "creating", "activating", "switching"]
+        );
     }
 }

@@ -11,6 +11,7 @@ use cf_gateway_certs::envelope::{
     api_errors, api_errors_redacted, describe, interpret, interpret_redacted,
 };
 use cf_gateway_certs::error::{ApiMessage, Error, ErrorKind};
+use cf_gateway_certs::ratelimit::{Budget, Pacer};
 use cf_gateway_certs::retire;
 use cf_gateway_certs::retry::{backoff_ms, server_wait_ms, status_is_retryable};
 use cf_gateway_certs::validate::{
@@ -402,6 +403,7 @@ fn headers(
         retry_after_ms: ms,
         retry_after: secs,
         ratelimit: rl,
+        ratelimit_policy: None,
         cf_ray: None,
         should_retry: retry,
     }
@@ -432,6 +434,79 @@ proptest! {
         let h = headers(ms, secs, rl, retry);
         let _ = server_wait_ms(status, &h, now);
         let _ = status_is_retryable(status, &h);
+    }
+
+    #[test]
+    fn the_pacer_never_panics_on_any_header(
+        answers in prop::collection::vec((100u16..=599, prop::option::of(header_text()), prop::option::of(header_text()), prop::option::of(0u64..400_000)), 0..40),
+        start in prop_oneof![any::<f64>(), 0.0..4e12],
+    ) {
+        let mut p = Pacer::default();
+        let mut now = start;
+        for (status, rl, policy, wait) in answers {
+            let _ = p.delay_ms(now);
+            p.on_send();
+            if let Some(r) = rl.as_deref() {
+                let _ = Budget::from_headers(r, policy.as_deref());
+            }
+            let mut h = headers(None, None, rl, None);
+            h.ratelimit_policy = policy;
+            p.on_answer(now, status, &h, wait);
+            now += 7.0;
+        }
+    }
+
+    /// Against a server with a truthful fixed window (`t` rounded up), a client that sends
+    /// whenever the pacer lets it, several requests in flight, never goes over the quota.
+    #[test]
+    fn the_pacer_never_goes_over_a_truthful_budget(
+        quota in 1u64..40,
+        window_s in 1u64..10,
+        in_flight in 1usize..12,
+        latency in 1u64..400,
+        requests in 1u32..200,
+    ) {
+        let w = (window_s * 1000) as f64;
+        let mut p = Pacer::default();
+        let (mut now, mut sent, mut over) = (0.0f64, 0u32, 0u32);
+        let mut window: Option<(f64, u64)> = None;
+        let mut flights: Vec<(f64, u16, String)> = Vec::new();
+        let policy = format!("\"default\";q={quota};w={window_s}");
+        while sent < requests || !flights.is_empty() {
+            flights.sort_by(|a, b| a.0.total_cmp(&b.0));
+            while flights.first().is_some_and(|f| f.0 <= now) {
+                let (at, status, rl) = flights.remove(0);
+                let mut h = headers(None, None, Some(rl), None);
+                h.ratelimit_policy = Some(policy.clone());
+                p.on_answer(at, status, &h, None);
+            }
+            if sent < requests && flights.len() < in_flight && p.delay_ms(now) == 0 {
+                p.on_send();
+                sent += 1;
+                let (start, count) = match window {
+                    Some((s, c)) if now < s + w => (s, c),
+                    _ => (now, 0),
+                };
+                let t = ((start + w - now) / 1000.0).ceil();
+                let (status, r) = if count < quota { (200, quota - count - 1) } else { over += 1; (429, 0) };
+                window = Some((start, (count + 1).min(quota)));
+                flights.push((now + latency as f64, status, format!("\"default\";r={r};t={t}")));
+                continue;
+            }
+            if sent >= requests && flights.is_empty() {
+                break;
+            }
+            // Nothing to do now: on to the next answer or the end of the hold.
+            let hold = p.delay_ms(now) as f64;
+            let next_answer = flights.first().map_or(f64::INFINITY, |f| f.0);
+            now = if sent < requests && flights.len() < in_flight && hold > 0.0 {
+                next_answer.min(now + hold)
+            } else {
+                next_answer
+            };
+            prop_assert!(now < 1e8, "stalled");
+        }
+        prop_assert_eq!(over, 0);
     }
 
     #[test]

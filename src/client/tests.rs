@@ -3,6 +3,8 @@
 
 use super::*;
 use crate::envelope::tests::spec_certificate;
+use crate::lifecycle::WaitOptions;
+use crate::retire::RetireOptions;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -10,7 +12,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-fn block_on<F: Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
     let mut f = pin!(f);
     let mut cx = Context::from_waker(Waker::noop());
     loop {
@@ -21,9 +23,9 @@ fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 #[derive(Default)]
-struct Scripted {
+pub(crate) struct Scripted {
     answers: RefCell<VecDeque<Result<HttpResponse<Value>, TransportError>>>,
-    sent: RefCell<Vec<HttpRequest>>,
+    pub(crate) sent: RefCell<Vec<HttpRequest>>,
     slept: RefCell<Vec<u64>>,
     clock: RefCell<f64>,
     abort_sleep: bool,
@@ -31,14 +33,14 @@ struct Scripted {
 }
 
 impl Scripted {
-    fn new(answers: Vec<Result<HttpResponse<Value>, TransportError>>) -> Self {
+    pub(crate) fn new(answers: Vec<Result<HttpResponse<Value>, TransportError>>) -> Self {
         Self {
             answers: RefCell::new(answers.into()),
             clock: RefCell::new(1_000_000_000_000.0),
             ..Default::default()
         }
     }
-    fn methods(&self) -> Vec<String> {
+    pub(crate) fn methods(&self) -> Vec<String> {
         self.sent
             .borrow()
             .iter()
@@ -83,33 +85,36 @@ impl Platform for Scripted {
     }
 }
 
-const ACCOUNT: &str = "699d98642c564d2e855e9661899b7252";
-const CERT: &str = "f174e90a-fafe-4643-bbbc-4a0ed4fc8415";
-const TOKEN: &str = "test-token-Zx9y8w7v6u5t4s3r2q1p";
+pub(crate) const ACCOUNT: &str = "699d98642c564d2e855e9661899b7252";
+pub(crate) const CERT: &str = "f174e90a-fafe-4643-bbbc-4a0ed4fc8415";
+pub(crate) const TOKEN: &str = "test-token-Zx9y8w7v6u5t4s3r2q1p";
 
-fn cfg() -> Config {
+pub(crate) fn cfg() -> Config {
     Config::new::<Value>(&RawOptions {
         api_token: Some(TOKEN),
         ..Default::default()
     })
     .unwrap()
 }
-fn ids() -> (AccountId, CertificateId) {
+pub(crate) fn client() -> Client {
+    Client::new(cfg())
+}
+pub(crate) fn ids() -> (AccountId, CertificateId) {
     (
         AccountId::parse::<()>(ACCOUNT).unwrap(),
         CertificateId::parse::<()>(CERT).unwrap(),
     )
 }
-fn delete_op() -> Operation {
+pub(crate) fn delete_op() -> Operation {
     let (a, c) = ids();
     Operation::Delete(a, c)
 }
-fn cert(status: &str) -> Value {
+pub(crate) fn cert(status: &str) -> Value {
     let mut c = spec_certificate();
     c["binding_status"] = json!(status);
     c
 }
-fn ok(status: u16, result: Value) -> Result<HttpResponse<Value>, TransportError> {
+pub(crate) fn ok(status: u16, result: Value) -> Result<HttpResponse<Value>, TransportError> {
     let body = json!({"success": true, "errors": [], "messages": [], "result": result}).to_string();
     Ok(HttpResponse {
         status,
@@ -118,10 +123,14 @@ fn ok(status: u16, result: Value) -> Result<HttpResponse<Value>, TransportError>
         body,
     })
 }
-fn fail(status: u16, code: i64, message: &str) -> Result<HttpResponse<Value>, TransportError> {
+pub(crate) fn fail(
+    status: u16,
+    code: i64,
+    message: &str,
+) -> Result<HttpResponse<Value>, TransportError> {
     fail_with(status, code, message, ResponseHeaders::default())
 }
-fn fail_with(
+pub(crate) fn fail_with(
     status: u16,
     code: i64,
     message: &str,
@@ -139,7 +148,7 @@ fn fail_with(
 #[test]
 fn delete_sends_one_well_formed_request() {
     let p = Scripted::new(vec![ok(200, cert("inactive"))]);
-    let got = block_on(execute(&cfg(), &p, &delete_op())).unwrap();
+    let got = block_on(execute(&client(), &p, &delete_op())).unwrap();
     assert_eq!(got["id"], CERT);
     let sent = p.sent.borrow();
     assert_eq!(sent.len(), 1);
@@ -169,7 +178,7 @@ fn key_scheme_and_post_headers() {
     .unwrap();
     let (a, c) = ids();
     let p = Scripted::new(vec![ok(201, cert("pending_deletion"))]);
-    block_on(execute(&cfg, &p, &Operation::Deactivate(a, c))).unwrap();
+    block_on(execute(&Client::new(cfg), &p, &Operation::Deactivate(a, c))).unwrap();
     let sent = p.sent.borrow();
     assert_eq!(sent[0].url, format!("http://127.0.0.1:9/client/v4/accounts/{ACCOUNT}/gateway/certificates/{CERT}/deactivate"));
     assert_eq!(sent[0].body.as_deref(), Some("{}"));
@@ -188,7 +197,7 @@ fn a_503_is_retried_with_backoff_then_succeeds() {
         ok(200, spec_certificate()),
     ]);
     let (a, c) = ids();
-    block_on(execute(&cfg(), &p, &Operation::Get(a, c))).unwrap();
+    block_on(execute(&client(), &p, &Operation::Get(a, c))).unwrap();
     assert_eq!(p.sent.borrow().len(), 3);
     assert_eq!(*p.slept.borrow(), vec![500, 1000]);
 }
@@ -201,7 +210,7 @@ fn retries_stop_at_max_retries() {
         fail(502, 2000, "c"),
     ]);
     let (a, c) = ids();
-    let e = block_on(execute(&cfg(), &p, &Operation::Get(a, c))).unwrap_err();
+    let e = block_on(execute(&client(), &p, &Operation::Get(a, c))).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InternalServer);
     assert_eq!(e.message(), "HTTP 502: [2000] c");
     assert_eq!(p.sent.borrow().len(), 3);
@@ -209,7 +218,7 @@ fn retries_stop_at_max_retries() {
     none.max_retries = 0;
     let p = Scripted::new(vec![fail(502, 2000, "a")]);
     let (a, c) = ids();
-    assert!(block_on(execute(&none, &p, &Operation::Get(a, c))).is_err());
+    assert!(block_on(execute(&Client::new(none), &p, &Operation::Get(a, c))).is_err());
     assert_eq!(p.sent.borrow().len(), 1);
 }
 
@@ -221,7 +230,12 @@ fn timeouts_and_connection_errors() {
         Err(TransportError::Timeout),
         Err(TransportError::Timeout),
     ]);
-    let e = block_on(execute(&cfg(), &p, &Operation::Get(a.clone(), c.clone()))).unwrap_err();
+    let e = block_on(execute(
+        &client(),
+        &p,
+        &Operation::Get(a.clone(), c.clone()),
+    ))
+    .unwrap_err();
     assert_eq!(e.kind.name(), "APIConnectionTimeoutError");
     assert_eq!(
         e.message(),
@@ -232,7 +246,7 @@ fn timeouts_and_connection_errors() {
     )))]);
     let mut once = cfg();
     once.max_retries = 0;
-    let e = block_on(execute(&once, &p, &Operation::Get(a, c))).unwrap_err();
+    let e = block_on(execute(&Client::new(once), &p, &Operation::Get(a, c))).unwrap_err();
     assert_eq!(e.kind.name(), "APIConnectionError");
     assert!(
         !e.message().contains(TOKEN),
@@ -245,13 +259,18 @@ fn timeouts_and_connection_errors() {
 fn abort_is_never_retried() {
     let (a, c) = ids();
     let p = Scripted::new(vec![Err(TransportError::Aborted)]);
-    let e = block_on(execute(&cfg(), &p, &Operation::Get(a.clone(), c.clone()))).unwrap_err();
+    let e = block_on(execute(
+        &client(),
+        &p,
+        &Operation::Get(a.clone(), c.clone()),
+    ))
+    .unwrap_err();
     assert_eq!(e.kind.name(), "APIUserAbortError");
     assert_eq!(p.sent.borrow().len(), 1);
     // An abort during the wait before a retry.
     let mut p = Scripted::new(vec![fail(503, 2000, "busy")]);
     p.abort_sleep = true;
-    let e = block_on(execute(&cfg(), &p, &Operation::Get(a, c))).unwrap_err();
+    let e = block_on(execute(&client(), &p, &Operation::Get(a, c))).unwrap_err();
     assert_eq!(e.kind.name(), "APIUserAbortError");
 }
 
@@ -282,13 +301,23 @@ fn rate_limits_are_respected() {
             fail_with(429, 971, "slow down", headers),
             ok(200, spec_certificate()),
         ]);
-        block_on(execute(&cfg(), &p, &Operation::Get(a.clone(), c.clone()))).unwrap();
+        block_on(execute(
+            &client(),
+            &p,
+            &Operation::Get(a.clone(), c.clone()),
+        ))
+        .unwrap();
         assert_eq!(*p.slept.borrow(), vec![want]);
     }
     // Longer than 60 s: not slept, RateLimitError at once with retryAfterMs.
     let long = h(|h| h.retry_after = Some("300".into()));
     let p = Scripted::new(vec![fail_with(429, 971, "slow down", long)]);
-    let e = block_on(execute(&cfg(), &p, &Operation::Get(a.clone(), c.clone()))).unwrap_err();
+    let e = block_on(execute(
+        &client(),
+        &p,
+        &Operation::Get(a.clone(), c.clone()),
+    ))
+    .unwrap_err();
     assert_eq!(
         (e.kind, e.retry_after_ms, e.status),
         (ErrorKind::RateLimit, Some(300_000), Some(429))
@@ -305,7 +334,7 @@ fn rate_limits_are_respected() {
         fail_with(429, 971, "x", short.clone()),
         fail_with(429, 971, "x", short),
     ]);
-    let e = block_on(execute(&cfg(), &p, &Operation::Get(a, c))).unwrap_err();
+    let e = block_on(execute(&client(), &p, &Operation::Get(a, c))).unwrap_err();
     assert_eq!(
         (e.kind, e.retry_after_ms),
         (ErrorKind::RateLimit, Some(1000))
@@ -325,7 +354,12 @@ fn client_errors_are_not_retried() {
         (405, "APIError"),
     ] {
         let p = Scripted::new(vec![fail(status, 1000, "no")]);
-        let e = block_on(execute(&cfg(), &p, &Operation::Get(a.clone(), c.clone()))).unwrap_err();
+        let e = block_on(execute(
+            &client(),
+            &p,
+            &Operation::Get(a.clone(), c.clone()),
+        ))
+        .unwrap_err();
         assert_eq!(e.kind.name(), name);
         assert_eq!(p.sent.borrow().len(), 1, "{status}");
     }
@@ -334,7 +368,7 @@ fn client_errors_are_not_retried() {
         fail(409, 1000, "conflict"),
         fail(409, 1000, "conflict"),
     ]);
-    let e = block_on(execute(&cfg(), &p, &Operation::Get(a, c))).unwrap_err();
+    let e = block_on(execute(&client(), &p, &Operation::Get(a, c))).unwrap_err();
     assert_eq!((e.kind.name(), p.sent.borrow().len()), ("ConflictError", 3));
 }
 
@@ -353,7 +387,12 @@ fn a_2xx_without_a_success_envelope_is_not_retried() {
             json: None,
             body: body.into(),
         })]);
-        let e = block_on(execute(&cfg(), &p, &Operation::Get(a.clone(), c.clone()))).unwrap_err();
+        let e = block_on(execute(
+            &client(),
+            &p,
+            &Operation::Get(a.clone(), c.clone()),
+        ))
+        .unwrap_err();
         assert_eq!(e.kind.name(), "APIError", "{body}");
         assert_eq!(p.sent.borrow().len(), 1);
     }
@@ -363,11 +402,16 @@ fn a_2xx_without_a_success_envelope_is_not_retried() {
 fn create_is_never_retried() {
     let (a, _) = ids();
     let p = Scripted::new(vec![fail(503, 2000, "busy")]);
-    let e = block_on(execute(&cfg(), &p, &Operation::Create(a.clone(), Some(30)))).unwrap_err();
+    let e = block_on(execute(
+        &client(),
+        &p,
+        &Operation::Create(a.clone(), Some(30)),
+    ))
+    .unwrap_err();
     assert_eq!(e.kind.name(), "InternalServerError");
     assert_eq!(p.sent.borrow().len(), 1);
     let p = Scripted::new(vec![Err(TransportError::Timeout)]);
-    let e = block_on(execute(&cfg(), &p, &Operation::Create(a, None))).unwrap_err();
+    let e = block_on(execute(&client(), &p, &Operation::Create(a, None))).unwrap_err();
     assert_eq!(e.kind.name(), "APIConnectionTimeoutError");
     assert_eq!(p.sent.borrow().len(), 1);
 }
@@ -382,7 +426,7 @@ fn delete_of_an_active_certificate_is_certificate_not_inactive_at_once() {
         fail_with(500, 2000, "Internal Server Error", headers),
         ok(200, cert("available")),
     ]);
-    let e = block_on(execute(&cfg(), &p, &delete_op())).unwrap_err();
+    let e = block_on(execute(&client(), &p, &delete_op())).unwrap_err();
     assert_eq!(e.kind.name(), "CertificateNotInactiveError");
     assert_eq!(e.status, Some(500));
     assert_eq!(e.errors[0].code, 2000);
@@ -407,7 +451,7 @@ fn delete_500_on_an_inactive_certificate_is_retried() {
         ok(200, cert("inactive")),
         ok(200, cert("inactive")),
     ]);
-    block_on(execute(&cfg(), &p, &delete_op())).unwrap();
+    block_on(execute(&client(), &p, &delete_op())).unwrap();
     assert_eq!(p.methods(), ["DELETE", "GET", "DELETE"]);
     // The follow-up GET failing leaves the DELETE's own rules in charge.
     let p = Scripted::new(vec![
@@ -416,13 +460,13 @@ fn delete_500_on_an_inactive_certificate_is_retried() {
         fail(502, 2000, "b"),
         fail(502, 2000, "c"),
     ]);
-    let e = block_on(execute(&cfg(), &p, &delete_op())).unwrap_err();
+    let e = block_on(execute(&client(), &p, &delete_op())).unwrap_err();
     assert_eq!(e.kind.name(), "InternalServerError");
     assert_eq!(p.methods(), ["DELETE", "GET", "DELETE", "DELETE"]);
     // A 404 on DELETE needs no follow-up.
     let p = Scripted::new(vec![fail(404, 1003, "not found")]);
     assert_eq!(
-        block_on(execute(&cfg(), &p, &delete_op()))
+        block_on(execute(&client(), &p, &delete_op()))
             .unwrap_err()
             .kind
             .name(),
@@ -442,7 +486,7 @@ fn the_follow_up_gets_429_wait_is_honoured() {
         fail_with(429, 971, "slow down", limited),
         ok(200, cert("inactive")),
     ]);
-    block_on(execute(&cfg(), &p, &delete_op())).unwrap();
+    block_on(execute(&client(), &p, &delete_op())).unwrap();
     assert_eq!(p.methods(), ["DELETE", "GET", "DELETE"]);
     assert_eq!(
         *p.slept.borrow(),
@@ -457,13 +501,13 @@ fn a_404_after_a_lost_delete_answer_says_so() {
         Err(TransportError::Connection("reset".into())),
         fail(404, 1101, "Certificate not found"),
     ]);
-    let e = block_on(execute(&cfg(), &p, &delete_op())).unwrap_err();
+    let e = block_on(execute(&client(), &p, &delete_op())).unwrap_err();
     assert_eq!(e.kind.name(), "NotFoundError");
     assert!(e.message().contains("earlier attempt"), "{}", e.message());
     assert!(e.message().contains("[1101] Certificate not found"));
     // A first-attempt 404 is a plain NotFoundError.
     let p = Scripted::new(vec![fail(404, 1101, "Certificate not found")]);
-    let e = block_on(execute(&cfg(), &p, &delete_op())).unwrap_err();
+    let e = block_on(execute(&client(), &p, &delete_op())).unwrap_err();
     assert_eq!(e.message(), "HTTP 404: [1101] Certificate not found");
 }
 
@@ -516,10 +560,10 @@ fn config_validation() {
         (c.base_url.as_str(), c.timeout_ms, c.max_retries),
         (DEFAULT_BASE_URL, 60_000, 2)
     );
-    assert!(retire_options::<Value>(Some(5.0), None).is_err());
-    assert!(retire_options::<Value>(None, Some(-1.0)).is_err());
+    assert!(WaitOptions::new::<Value>(Some(5.0), None).is_err());
+    assert!(WaitOptions::new::<Value>(None, Some(-1.0)).is_err());
     assert_eq!(
-        retire_options::<Value>(Some(50.0), Some(0.0)).unwrap(),
+        WaitOptions::new::<Value>(Some(50.0), Some(0.0)).unwrap(),
         RetireOptions {
             poll_interval_ms: 50,
             wait_timeout_ms: 0
@@ -529,7 +573,7 @@ fn config_validation() {
 
 fn retire_now(p: &Scripted, options: RetireOptions) -> Result<Value, Error<Value>> {
     let (a, c) = ids();
-    block_on(retire(&cfg(), p, &a, &c, options))
+    block_on(crate::lifecycle::retire(&client(), p, &a, &c, options))
 }
 
 #[test]

@@ -2,9 +2,10 @@
 //! one place where a core error becomes a JS `Error`.
 
 use super::platform::FetchPlatform;
-use crate::client::{self, Config, RawOptions};
+use crate::client::{self, Client, Config, RawOptions};
 use crate::endpoint::Operation;
 use crate::error::Error;
+use crate::lifecycle::{self, Fate, WaitOptions};
 use crate::validate::{self, AccountId, CertificateId};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::future::Future;
@@ -176,10 +177,61 @@ fn run(work: Pin<Box<dyn Future<Output = Result<JsValue, JsError>>>>) -> Promise
     future_to_promise(async move { work.await.map_err(to_js) })
 }
 
+fn wait_options(options: &JsValue) -> Result<WaitOptions, JsError> {
+    WaitOptions::new(
+        opt_number(options, "pollIntervalMs")?,
+        opt_number(options, "waitTimeoutMs")?,
+    )
+}
+
+fn validity_days(params: &JsValue) -> Result<Option<u32>, JsError> {
+    match opt_number(params, "validity_period_days")? {
+        Some(d) => Ok(Some(validate::validity_days(d)?)),
+        None => Ok(None),
+    }
+}
+
+/// Every id of `retireMany`'s array, validated before anything is sent.
+fn cert_ids(value: &JsValue) -> Result<Vec<CertificateId>, JsError> {
+    if !Array::is_array(value) {
+        return Err(wrong_type("certificateIds", "an array of certificate ids"));
+    }
+    let array: &Array = value.unchecked_ref();
+    array.iter().map(|v| cert_id(&v)).collect()
+}
+
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// `{ deleted, refused, failed }` from the fates, in the order the ids were given.
+fn many_result(fates: Vec<(CertificateId, Fate<JsValue>)>) -> JsValue {
+    let (deleted, refused, failed) = (Array::new(), Array::new(), Array::new());
+    for (id, fate) in fates {
+        let (list, error) = match fate {
+            Fate::Deleted(cert) => {
+                deleted.push(&cert);
+                continue;
+            }
+            Fate::Refused(e) => (&refused, e),
+            Fate::Failed(e) => (&failed, e),
+        };
+        let item = Object::new();
+        set(&item, "certificateId", &JsValue::from_str(id.as_str()));
+        set(&item, "error", &to_js(error));
+        list.push(&item);
+    }
+    let out = Object::new();
+    set(&out, "deleted", &deleted);
+    set(&out, "refused", &refused);
+    set(&out, "failed", &failed);
+    out.into()
+}
+
 /// A client for the Zero Trust Gateway certificates API.
 #[wasm_bindgen]
 pub struct GatewayCertificates {
-    config: Rc<Config>,
+    client: Rc<Client>,
 }
 
 #[wasm_bindgen]
@@ -188,7 +240,7 @@ impl GatewayCertificates {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<GatewayCertificates, JsValue> {
         Ok(Self {
-            config: Rc::new(read_config(&options).map_err(to_js)?),
+            client: Rc::new(Client::new(read_config(&options).map_err(to_js)?)),
         })
     }
 
@@ -199,11 +251,11 @@ impl GatewayCertificates {
         params: JsValue,
         options: JsValue,
     ) -> Promise {
-        let config = self.config.clone();
+        let client = self.client.clone();
         promise(async move {
             let op = make(params_account(&params)?, cert_id(&id)?);
             let p = platform(&options, false)?;
-            client::execute(&config, &p, &op).await
+            client::execute(&client, &p, &op).await
         })
     }
 
@@ -234,41 +286,114 @@ impl GatewayCertificates {
 
     /// GET the account's certificates.
     pub fn list(&self, params: JsValue, options: JsValue) -> Promise {
-        let config = self.config.clone();
+        let client = self.client.clone();
         promise(async move {
             let op = Operation::List(params_account(&params)?);
             let p = platform(&options, false)?;
-            client::execute(&config, &p, &op).await
+            client::execute(&client, &p, &op).await
         })
     }
 
     /// POST a new certificate (never retried: three generations per account per day).
     pub fn create(&self, params: JsValue, options: JsValue) -> Promise {
-        let config = self.config.clone();
+        let client = self.client.clone();
         promise(async move {
             let account = params_account(&params)?;
-            let days = match opt_number(&params, "validity_period_days")? {
-                Some(d) => Some(validate::validity_days(d)?),
-                None => None,
-            };
+            let days = validity_days(&params)?;
             let p = platform(&options, false)?;
-            client::execute(&config, &p, &Operation::Create(account, days)).await
+            client::execute(&client, &p, &Operation::Create(account, days)).await
         })
     }
 
     /// Deactivate if needed, wait for `inactive`, delete; refuses in-use and custom ones.
     pub fn retire(&self, certificate_id: JsValue, params: JsValue, options: JsValue) -> Promise {
-        let config = self.config.clone();
+        let client = self.client.clone();
         promise(async move {
             let account = params_account(&params)?;
             let id = cert_id(&certificate_id)?;
-            let retire = client::retire_options(
-                opt_number(&options, "pollIntervalMs")?,
-                opt_number(&options, "waitTimeoutMs")?,
-            )?;
+            let wait = wait_options(&options)?;
             let p = platform(&options, true)?;
-            client::retire(&config, &p, &account, &id, retire).await
+            lifecycle::retire(&client, &p, &account, &id, wait).await
         })
+    }
+
+    /// Retires many certificates within the rate limit; resolves with
+    /// `{ deleted, refused, failed }`. Every id is validated before anything is sent.
+    #[wasm_bindgen(js_name = retireMany)]
+    pub fn retire_many(
+        &self,
+        certificate_ids: JsValue,
+        params: JsValue,
+        options: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let ids = cert_ids(&certificate_ids)?;
+            let account = params_account(&params)?;
+            let wait = wait_options(&options)?;
+            let concurrency = lifecycle::concurrency(opt_number(&options, "concurrency")?)?;
+            let p = platform(&options, true)?;
+            let fates = lifecycle::retire_many(&client, &p, &account, ids, wait, concurrency).await;
+            Ok(many_result(fates))
+        })
+    }
+
+    /// Creates a certificate (never retried), activates it and waits until it is available.
+    #[wasm_bindgen(js_name = createAndActivate)]
+    pub fn create_and_activate(&self, params: JsValue, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let account = params_account(&params)?;
+            let days = validity_days(&params)?;
+            let wait = wait_options(&options)?;
+            let p = platform(&options, true)?;
+            lifecycle::create_and_activate(&client, &p, &account, days, wait).await
+        })
+    }
+
+    /// Makes an available certificate the one Gateway TLS inspection uses, and waits until it
+    /// reports `in_use`.
+    #[wasm_bindgen(js_name = setInUse)]
+    pub fn set_in_use(
+        &self,
+        certificate_id: JsValue,
+        params: JsValue,
+        options: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let account = params_account(&params)?;
+            let id = cert_id(&certificate_id)?;
+            let wait = wait_options(&options)?;
+            let p = platform(&options, true)?;
+            lifecycle::set_in_use(&client, &p, &account, &id, wait).await
+        })
+    }
+
+    /// Only the PATCH of `setInUse` (no check, no wait); resolves with the configuration.
+    #[wasm_bindgen(js_name = selectCertificate)]
+    pub fn select_certificate(
+        &self,
+        certificate_id: JsValue,
+        params: JsValue,
+        options: JsValue,
+    ) -> Promise {
+        self.one(Operation::UseCertificate, certificate_id, params, options)
+    }
+
+    /// The last `Ratelimit` and `Ratelimit-Policy` headers the API sent this client, as sent:
+    /// `{ ratelimit?, ratelimitPolicy? }`.
+    #[wasm_bindgen(js_name = rateLimitHeaders)]
+    pub fn rate_limit_headers(&self) -> JsValue {
+        let (r, p) = self.client.rate_limit_headers();
+        let out = Object::new();
+        if let Some(r) = r {
+            set(&out, "ratelimit", &JsValue::from_str(&r));
+        }
+        if let Some(p) = p {
+            set(&out, "ratelimitPolicy", &JsValue::from_str(&p));
+        }
+        out.into()
     }
 }
 
@@ -282,6 +407,6 @@ pub fn delete_certificate(args: JsValue) -> Promise {
             cert_id(&field(&args, "certificateId"))?,
         );
         let p = platform(&args, false)?;
-        client::execute(&config, &p, &op).await
+        client::execute(&Client::new(config), &p, &op).await
     })
 }

@@ -3,7 +3,7 @@
 // object (to quote an HTML error page), so a success is parsed once, by JSON.parse.
 
 // attempt(url, method, headers: "Name\nvalue\n...", body, timeoutMs, signal) resolves to
-//   [status, "retry-after-ms\nretry-after\nratelimit\ncf-ray\nx-should-retry", json, text]
+//   [status, "retry-after-ms\nretry-after\nratelimit\nratelimit-policy\ncf-ray\nx-should-retry", json, text]
 // or, without a response, [0, message] (connection), [-1] (timed out), [-2] (caller aborted).
 // It never rejects.
 export async function attempt(url, method, headerLines, body, timeoutMs, signal) {
@@ -24,7 +24,7 @@ export async function attempt(url, method, headerLines, body, timeoutMs, signal)
     } catch {}
     const object = json !== null && typeof json === "object" && !Array.isArray(json);
     const h = (name) => res.headers.get(name) || "";
-    const wanted = [h("retry-after-ms"), h("retry-after"), h("ratelimit"), h("cf-ray"), h("x-should-retry")];
+    const wanted = [h("retry-after-ms"), h("retry-after"), h("ratelimit"), h("ratelimit-policy"), h("cf-ray"), h("x-should-retry")];
     return [res.status, wanted.join("\n"), object ? json : undefined, object ? "" : text];
   } catch (e) {
     if (signal && signal.aborted) return [-2];

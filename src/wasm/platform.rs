@@ -5,6 +5,7 @@
 
 use crate::client::{HttpRequest, HttpResponse, Platform, ResponseHeaders, TransportError};
 use crate::retire::Step;
+use crate::validate::CertificateId;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -74,6 +75,7 @@ impl Platform for FetchPlatform {
             retry_after_ms: next(),
             retry_after: next(),
             ratelimit: next(),
+            ratelimit_policy: next(),
             cf_ray: next(),
             should_retry: next(),
         };
@@ -102,18 +104,52 @@ impl Platform for FetchPlatform {
         js_sys::Math::random()
     }
 
+    fn aborted(&self) -> bool {
+        self.signal.as_ref().is_some_and(AbortSignal::aborted)
+    }
+
     fn progress(&self, step: Step, certificate: Option<&JsValue>) {
+        self.report(step, certificate, None);
+    }
+
+    fn many_progress(
+        &self,
+        id: &CertificateId,
+        step: Step,
+        certificate: Option<&JsValue>,
+        done: usize,
+        total: usize,
+    ) {
+        self.report(step, certificate, Some((id, done, total)));
+    }
+}
+
+impl FetchPlatform {
+    /// Calls `onProgress` with `{ step, certificate? }`, and for `retireMany` also
+    /// `certificateId`, `done` and `total`.
+    fn report(
+        &self,
+        step: Step,
+        certificate: Option<&JsValue>,
+        many: Option<(&CertificateId, usize, usize)>,
+    ) {
         let Some(f) = &self.on_progress else { return };
         let event = Object::new();
-        let _ = Reflect::set(
-            &event,
-            &JsValue::from_str("step"),
-            &JsValue::from_str(step.as_str()),
-        );
-        if let Some(c) = certificate {
-            let _ = Reflect::set(&event, &JsValue::from_str("certificate"), c);
+        let set = |key: &str, value: &JsValue| {
+            let _ = Reflect::set(&event, &JsValue::from_str(key), value);
+        };
+        if let Some((id, _, _)) = many {
+            set("certificateId", &JsValue::from_str(id.as_str()));
         }
-        // A throwing callback must not stop a retire half-way (a certificate left deactivated).
+        set("step", &JsValue::from_str(step.as_str()));
+        if let Some(c) = certificate {
+            set("certificate", c);
+        }
+        if let Some((_, done, total)) = many {
+            set("done", &JsValue::from_f64(done as f64));
+            set("total", &JsValue::from_f64(total as f64));
+        }
+        // A throwing callback must not stop a flow half-way (a certificate left deactivated).
         let _ = f.call1(&JsValue::UNDEFINED, &event);
     }
 }
