@@ -34,8 +34,11 @@ cat <<MSG
   API token:   $token        (a demo token of the local emulator)
   API emulator behind the Worker: $api_url
 
-  Try: List certificates → pick the inactive one → Delete; or pick the available one →
-  Deactivate and delete. The in-use and custom ones are refused. Ctrl-C stops the demo.
+  The account holds 16 certificates: 6 inactive (3 expired), 6 available (1 in use by
+  TLS inspection, 1 expired), 1 custom, and 3 pending that settle within seconds.
+  Try: List certificates → pick an inactive one → Delete; or an available one → Deactivate
+  and delete; or select several → Retire selected. The in-use and custom ones are refused.
+  Only 2 more can be activated (10 available at most). Ctrl-C stops the demo.
 
 MSG
 # The Worker in workerd, its upstream pointed at the emulator (already built above).

@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use crate::http::{Request, Response};
-use crate::model::{Account, Cert, Fault, FaultKind, RateLimit, RateOutcome, State, DAY_US};
+use crate::model::{
+    Account, Cert, Fault, FaultKind, RateLimit, RateOutcome, State, DAY_US, NIL_UUID,
+};
 use crate::util::{is_account_id, is_uuid, now_us};
 use crate::{Action, Shared, BASE_PATH};
 
@@ -20,6 +22,15 @@ pub const CODE_IN_USE: u64 = 1103;
 pub const CODE_CREATE_LIMIT: u64 = 1104;
 pub const CODE_ACTIVE_LIMIT: u64 = 1105;
 pub const CODE_PENDING_DELETION: u64 = 1106;
+/// PATCH/PUT of the configuration naming a certificate that is not `available`. The schema
+/// only says "4XX" and "Certificate must be active on the edge": 400 and this code are ours.
+pub const CODE_NOT_AVAILABLE: u64 = 1107;
+/// A configuration body that does not fit the schema (a block that is not an object, a
+/// `certificate` block without a UUID `id`): 400, code ours.
+pub const CODE_BAD_SETTINGS: u64 = 1108;
+/// The real API's code for enabling TLS decryption without a `certificate` block.
+pub const CODE_TLS_NO_CERT: u64 = 2211;
+pub const CODE_RATE_LIMITED: u64 = 971;
 
 /// What the rate limiter decided for the request this thread is handling (a connection is
 /// one thread and one request): (allowed, at µs, window start µs). Read into the log entry.
@@ -58,6 +69,8 @@ pub enum Target {
     Item(String),
     Activate(String),
     Deactivate(String),
+    /// `.../gateway/configuration`
+    Configuration,
 }
 
 #[derive(Debug, Clone)]
@@ -69,7 +82,7 @@ pub struct Route {
 impl Route {
     fn cert_id(&self) -> Option<&str> {
         match &self.target {
-            Target::Collection => None,
+            Target::Collection | Target::Configuration => None,
             Target::Item(id) | Target::Activate(id) | Target::Deactivate(id) => Some(id),
         }
     }
@@ -78,18 +91,35 @@ impl Route {
 pub fn parse_route(path: &str) -> Option<Route> {
     let rest = path.strip_prefix(BASE_PATH)?.strip_prefix("/accounts/")?;
     let segs: Vec<&str> = rest.split('/').collect();
-    if segs.len() < 3 || segs[1] != "gateway" || segs[2] != "certificates" || segs[0].is_empty() {
-        return None;
-    }
-    let account = segs[0].to_string();
-    let target = match &segs[3..] {
-        [] => Target::Collection,
-        [id] if !id.is_empty() => Target::Item(id.to_string()),
-        [id, "activate"] if !id.is_empty() => Target::Activate(id.to_string()),
-        [id, "deactivate"] if !id.is_empty() => Target::Deactivate(id.to_string()),
+    let (account, target) = match segs.as_slice() {
+        [a, "gateway", "configuration"] => (a, Target::Configuration),
+        [a, "gateway", "certificates", rest @ ..] => (
+            a,
+            match rest {
+                [] => Target::Collection,
+                [id] if !id.is_empty() => Target::Item(id.to_string()),
+                [id, "activate"] if !id.is_empty() => Target::Activate(id.to_string()),
+                [id, "deactivate"] if !id.is_empty() => Target::Deactivate(id.to_string()),
+                _ => return None,
+            },
+        ),
         _ => return None,
     };
-    Some(Route { account, target })
+    if account.is_empty() {
+        return None;
+    }
+    Some(Route {
+        account: account.to_string(),
+        target,
+    })
+}
+
+/// The account of any path under `/client/v4/accounts/{a}/`, when it is a valid id (whose own
+/// quota, if it has one, an unrouted request counts against).
+fn account_of(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix(BASE_PATH)?.strip_prefix("/accounts/")?;
+    let a = rest.split('/').next()?;
+    is_account_id(a).then_some(a)
 }
 
 fn op_for(target: &Target, method: &str) -> Option<&'static str> {
@@ -100,6 +130,9 @@ fn op_for(target: &Target, method: &str) -> Option<&'static str> {
         (Target::Item(_), "DELETE") => "delete",
         (Target::Activate(_), "POST") => "activate",
         (Target::Deactivate(_), "POST") => "deactivate",
+        (Target::Configuration, "GET") => "get_configuration",
+        (Target::Configuration, "PATCH") => "patch_configuration",
+        (Target::Configuration, "PUT") => "put_configuration",
         _ => return None,
     })
 }
@@ -228,59 +261,69 @@ fn set_rl_headers(resp: &mut Response, rl: RateLimit, out: &RateOutcome) {
     if resp.header("ratelimit-policy").is_none() {
         resp.set_header(
             "Ratelimit-Policy",
-            &format!(
-                "\"default\";q={};w={}",
-                rl.limit,
-                rl.window_ms.div_ceil(1000)
-            ),
+            &format!("\"default\";q={};w={}", rl.limit, rl.window_s()),
         );
     }
 }
 
-/// The window a request would count against, without counting it.
-fn peek(
-    st: &State,
-    account: Option<&str>,
-    user: Option<&'static str>,
-    now: u64,
-) -> (RateLimit, RateOutcome) {
-    if let Some(acc) = account.and_then(|a| st.accounts.get(a)) {
-        if let Some(rl) = acc.rate_limit {
-            return (rl, acc.window.peek(rl, now));
-        }
-    }
-    let rl = st.user_limit();
-    let w = user
-        .and_then(|u| st.users.get(u))
-        .cloned()
-        .unwrap_or_default();
-    (rl, w.peek(rl, now))
-}
-
-fn with_peek(
+/// Add the headers of the window this request would count against, without counting it.
+pub(crate) fn with_peek(
     shared: &Shared,
     mut resp: Response,
     account: Option<&str>,
     user: Option<&'static str>,
 ) -> Response {
     let st = shared.lock();
-    let (rl, out) = peek(&st, account, user, now_us());
+    let (rl, out) = st.peek(account, user, now_us());
     set_rl_headers(&mut resp, rl, &out);
     resp
+}
+
+fn too_many(out: &RateOutcome) -> Response {
+    let mut r = failure(
+        429,
+        CODE_RATE_LIMITED,
+        "Please wait and consider throttling your request speed",
+    );
+    r.set_header("Retry-After", &out.reset_s.to_string());
+    r
+}
+
+/// Count a request that never reaches an operation (unknown route, wrong method, invalid
+/// account id) if its credentials are good: it gets 429 in a lockout like any other; with
+/// bad credentials it is not counted and shows the window it would count against.
+fn counted(shared: &Shared, req: &Request, account: Option<&str>, resp: Response) -> Response {
+    let mut st = shared.lock();
+    let now = now_us();
+    let auth = authenticate(&st, req);
+    match auth.user.filter(|_| auth.error.is_none()) {
+        Some(user) => {
+            let (rl, out, _) = st.hit(account, user, now);
+            let mut resp = if out.allowed { resp } else { too_many(&out) };
+            set_rl_headers(&mut resp, rl, &out);
+            resp
+        }
+        None => {
+            let (rl, out) = st.peek(account, None, now);
+            let mut resp = resp;
+            set_rl_headers(&mut resp, rl, &out);
+            resp
+        }
+    }
 }
 
 pub fn handle(shared: &Shared, req: &Request) -> Action {
     let Some(route) = parse_route(&req.path) else {
         let r = failure(404, 7003, "No route for the URI");
-        return Action::Respond(with_peek(shared, r, None, None));
+        return Action::Respond(counted(shared, req, account_of(&req.path), r));
     };
     let Some(op) = op_for(&route.target, &req.method) else {
         let r = failure(405, 10405, "Method not allowed");
-        return Action::Respond(with_peek(shared, r, None, None));
+        return Action::Respond(counted(shared, req, account_of(&req.path), r));
     };
     if !is_account_id(&route.account) {
         let r = could_not_route(&req.path);
-        return Action::Respond(with_peek(shared, r, None, None));
+        return Action::Respond(counted(shared, req, None, r));
     }
     let received_us = now_us();
     RATE_NOTE.with(|n| n.set(None));
@@ -486,10 +529,12 @@ fn apply_fault(
 }
 
 fn is_write(op: &str) -> bool {
-    !matches!(op, "list" | "get")
+    !matches!(op, "list" | "get" | "get_configuration")
 }
 
-/// Normal handling: id check, auth, rate limit, then the certificate logic.
+/// Normal handling: rate limit (for good credentials), id check, auth, then the operation.
+/// Every request with good credentials is counted, whatever its answer; one with bad
+/// credentials is not (it has no user) and shows the window it would count against.
 fn process(
     shared: &Shared,
     req: &Request,
@@ -497,60 +542,37 @@ fn process(
     op: &'static str,
     auth: Auth,
 ) -> Response {
-    let account = Some(route.account.as_str());
-    if let Some(id) = route.cert_id() {
-        if !is_uuid(id) {
-            return with_peek(shared, could_not_route(&req.path), account, auth.user);
-        }
-    }
-    if let Some(err) = auth.error {
-        return with_peek(shared, err, account, None);
-    }
-    if !auth.write && is_write(op) {
-        return with_peek(
-            shared,
-            failure(403, 10000, "Authentication error"),
-            account,
-            auth.user,
-        );
-    }
     let mut guard = shared.lock();
     // Read the clock under the lock, so that window bookkeeping is monotonic across threads.
     let now = now_us();
     let st = &mut *guard;
-    let user_rl = st.user_limit();
-    let acc = st
-        .accounts
-        .entry(route.account.clone())
-        .or_insert_with(|| Account::empty(&st.cfg));
-    let (rl, outcome, window_start_us) = match acc.rate_limit {
-        Some(rl) => {
-            let o = acc.window.hit(rl, now);
-            (rl, o, acc.window.start_us)
+    let account = route.account.as_str();
+    let user = auth.user.filter(|_| auth.error.is_none());
+    let (rl, outcome) = match user {
+        Some(u) => {
+            let (rl, o, window_start_us) = st.hit(Some(account), u, now);
+            RATE_NOTE.with(|n| {
+                n.set(Some(RateNote {
+                    allowed: o.allowed,
+                    at_us: now,
+                    window_start_us,
+                }))
+            });
+            (rl, o)
         }
-        None => {
-            let w = st.users.entry(auth.user.unwrap_or("token")).or_default();
-            let o = w.hit(user_rl, now);
-            (user_rl, o, w.start_us)
-        }
+        None => st.peek(Some(account), None, now),
     };
-    RATE_NOTE.with(|n| {
-        n.set(Some(RateNote {
-            allowed: outcome.allowed,
-            at_us: now,
-            window_start_us,
-        }))
-    });
-    let mut resp = if outcome.allowed {
-        run(acc, op, route.cert_id(), &req.body, now)
+    let bad_id = route.cert_id().is_some_and(|id| !is_uuid(id));
+    let mut resp = if user.is_some() && !outcome.allowed {
+        too_many(&outcome)
+    } else if bad_id {
+        could_not_route(&req.path)
+    } else if let Some(err) = auth.error {
+        err
+    } else if !auth.write && is_write(op) {
+        failure(403, 10000, "Authentication error")
     } else {
-        let mut r = failure(
-            429,
-            971,
-            "Please wait and consider throttling your request speed",
-        );
-        r.set_header("Retry-After", &outcome.reset_s.max(1).to_string());
-        r
+        run(st.account(account), op, route.cert_id(), &req.body, now)
     };
     set_rl_headers(&mut resp, rl, &outcome);
     resp
@@ -618,13 +640,14 @@ fn run(acc: &mut Account, op: &str, id: Option<&str>, body: &[u8], now: u64) -> 
                     }
                 },
             };
-            acc.creations.retain(|t| now < t + DAY_US);
+            // A rolling 24 hours; deleting a certificate gives nothing back.
+            acc.creations.retain(|t| now < t.saturating_add(DAY_US));
             if acc.creations.len() as u64 >= acc.create_limit {
                 return failure(
                     400,
                     CODE_CREATE_LIMIT,
                     &format!(
-                        "Certificate generation limit reached: at most {} certificates can be generated per account per day",
+                        "Up to {} certificates may be created in a 24 hour period",
                         acc.create_limit
                     ),
                 );
@@ -682,18 +705,16 @@ fn run(acc: &mut Account, op: &str, id: Option<&str>, body: &[u8], now: u64) -> 
                 }
                 _ => {}
             }
+            // `pending_deployment` counts: it becomes `available` on its own.
             acc.settle(now);
-            let deployed = acc
-                .certs
-                .iter()
-                .enumerate()
-                .filter(|(j, c)| *j != i && c.is_deployed())
-                .count();
-            if deployed >= 10 {
+            if acc.deployed_count(Some(i)) >= acc.available_limit {
                 return failure(
                     400,
                     CODE_ACTIVE_LIMIT,
-                    "At most 10 certificates can be available at once; deactivate one first",
+                    &format!(
+                        "At most {} certificates can be available at once; deactivate one first",
+                        acc.available_limit
+                    ),
                 );
             }
             let (a, d) = (acc.activate_ms, acc.deactivate_ms);
@@ -720,6 +741,101 @@ fn run(acc: &mut Account, op: &str, id: Option<&str>, body: &[u8], now: u64) -> 
             }
             success(201, cert_value(&acc.certs[i]))
         }
+        "get_configuration" => {
+            acc.settle(now);
+            success(200, acc.config.to_json())
+        }
+        "patch_configuration" => configure(acc, body, now, false),
+        "put_configuration" => configure(acc, body, now, true),
         _ => failure(405, 10405, "Method not allowed"),
     }
+}
+
+fn bad_settings(message: &str) -> Response {
+    failure(400, CODE_BAD_SETTINGS, message)
+}
+
+/// PATCH (`replace_all` false): each top-level `settings` block the body names replaces that
+/// block wholly, the others stay. PUT (`replace_all` true): the body's `settings` become the
+/// whole configuration, so a PUT without a `certificate` block turns the certificate in use
+/// off (Cloudflare's root CA). Nothing changes unless the whole body is accepted.
+fn configure(acc: &mut Account, body: &[u8], now: u64, replace_all: bool) -> Response {
+    let body = match parse_body(body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let given = match body.get("settings") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return bad_settings("settings must be an object"),
+    };
+    for (name, block) in &given {
+        if !block.is_object() {
+            return bad_settings(&format!("settings.{name} must be an object"));
+        }
+    }
+    let mut settings = if replace_all {
+        Map::new()
+    } else {
+        acc.config.settings.clone()
+    };
+    for (name, block) in &given {
+        settings.insert(name.clone(), block.clone());
+    }
+    // Which certificate is to be in use: Some(None) = Cloudflare's root CA (no certificate of
+    // the account), Some(Some(i)) = the account's certificate i, None = leave as it is.
+    let in_use = match settings.get("certificate") {
+        Some(block) if replace_all || given.contains_key("certificate") => {
+            let Some(id) = block.get("id").and_then(Value::as_str) else {
+                return bad_settings("settings.certificate.id is required (a certificate UUID)");
+            };
+            if id == NIL_UUID {
+                Some(None)
+            } else if !is_uuid(id) {
+                return bad_settings("settings.certificate.id must be a UUID");
+            } else {
+                // Unknown: 400 (the route exists; the body names something missing), with the
+                // certificate routes' not-found code. Our choice: the schema only says 4XX.
+                let Some(i) = acc.find(id, now) else {
+                    return failure(
+                        400,
+                        CODE_NOT_FOUND,
+                        &format!("Certificate {id} not found in this account"),
+                    );
+                };
+                let status = acc.certs.get(i).map_or("", Cert::status);
+                if !matches!(status, "available" | "active") {
+                    return failure(
+                        400,
+                        CODE_NOT_AVAILABLE,
+                        &format!(
+                            "Certificate {id} is {status}: only an available certificate can be used for TLS inspection (activate it and wait until it is available)"
+                        ),
+                    );
+                }
+                Some(Some(i))
+            }
+        }
+        Some(_) => None,
+        None if replace_all => Some(None),
+        None => None,
+    };
+    let tls_on = settings
+        .get("tls_decrypt")
+        .and_then(|t| t.get("enabled"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    if tls_on && given.contains_key("tls_decrypt") && !settings.contains_key("certificate") {
+        return failure(
+            400,
+            CODE_TLS_NO_CERT,
+            "TLS decryption cannot be enabled without a certificate",
+        );
+    }
+    if let Some(index) = in_use {
+        acc.set_in_use(index);
+    }
+    acc.config.settings = settings;
+    acc.config.updated_at_us = now;
+    success(200, acc.config.to_json())
 }

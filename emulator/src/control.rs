@@ -1,33 +1,66 @@
-//! The control API under `/__emulator/` (no auth): seeding, faults, log, state.
+//! The control API under `/__emulator/` (no auth): seeding, limits, faults, log, state.
 //!
 //! - `POST /__emulator/accounts/{a}` creates (replaces) an account. Body, all optional:
-//!   `activate_ms`, `deactivate_ms`, `create_limit`, `rate_limit: {limit, window_ms}` (a
-//!   per-account fixed window instead of the per-user one), `seed: "demo"|"empty"`, and
-//!   `fault_rate` (below).
+//!   `activate_ms`, `deactivate_ms`, `seed` (below; default `"demo"`), `fault_rate` (below),
+//!   and the limits of `/limits` (`create_limit`, `available_limit`, `rate_limit`).
+//!   Answers `{"account_id", "certificates": {role: certificate}}`.
+//! - Seeds: `"demo"`: six certificates, one per role `inactive`, `available`,
+//!   `pending_deployment`, `pending_deletion`, `in_use` (available, in use), `custom`
+//!   (available, `type: custom`); tests across the repository rely on exactly these six.
+//!   `"fleet"` (the startup account's default, `--seed`): 16 certificates for trying bulk
+//!   retirement: `in_use`; `available_1`..`available_4`; `available_expired`; `inactive_1`..
+//!   `inactive_3`; `inactive_expired_1`..`_3`; `pending_deployment` (becomes available after
+//!   `activate_ms`); `pending_deletion_1`, `_2` (become inactive after `deactivate_ms`);
+//!   `custom` (available). 8 count toward the available limit of 10; 4 have `expires_on` in the
+//!   past. `"empty"`: none. With a certificate in use, a seed's configuration names it in
+//!   `settings.certificate` and has `tls_decrypt` enabled.
+//! - `POST /__emulator/accounts/{a}/limits` changes an existing account's limits, keeping its
+//!   certificates; body, all optional: `create_limit` (API generations per rolling 24 hours,
+//!   default 3), `available_limit` (certificates `available`, legacy `active` or
+//!   `pending_deployment` at once, any type; default 10), `rate_limit: {limit, window_ms}` (the
+//!   account's own fixed window instead of the per-user one; `null` goes back to the per-user
+//!   one; naming it starts a new window), `reset_creations: true` (forget the generations of
+//!   the last 24 hours). `GET` (and the POST's answer): `create_limit`, `creations_24h`,
+//!   `available_limit`, `available` (how many count now), `rate_limit`.
+//! - `POST /__emulator/rate-limits/reset` starts every window (per-user and per-account) anew.
+//! - `POST /__emulator/accounts/{a}/certificates` adds certificates: `count` (1..5000), `id`
+//!   (with count 1), `validity_period_days`, and any fields, stored verbatim (a given
+//!   `binding_status` that is pending gets its transition scheduled). `PATCH
+//!   /__emulator/accounts/{a}/certificates/{id}` sets fields the same way. Neither enforces
+//!   the product limits (they can force states the API never produces: more than 10
+//!   available, several in use). The Gateway configuration follows `in_use` set this way: it
+//!   keeps naming its certificate while that one is in use, else names the last certificate in
+//!   use, else (when it named one of the account's certificates) the nil UUID (root CA).
+//! - `POST /__emulator/accounts/{a}/faults` queues one-shot faults (`{"faults": [...]}`, see
+//!   [`crate::model::Fault`]); `GET` counts the pending ones, `DELETE` drops them. A fault's
+//!   `op` is one of the API operations: `list`, `create`, `get`, `delete`, `activate`,
+//!   `deactivate`, `get_configuration`, `patch_configuration`, `put_configuration`.
 //! - `POST /__emulator/accounts/{a}/fault-rate` replaces the account's random fault
 //!   injection; body: a `fault_rate` object, or `null` (or empty) to turn it off. `GET` shows it.
 //! - `fault_rate`: `{"rate": 0.05, "kinds": ["status503","html502","reset"], "seed": 42,
 //!   "ops": ["get","delete","deactivate"]}`. Every API request whose op is in `ops` (default:
-//!   all six) and that no queued fault (`/faults`) matched gets a fault with probability
-//!   `rate`, its kind drawn uniformly from `kinds` (default `status503`, `html502`, `reset`):
-//!   `status503` (503 JSON failure envelope), `html502` (502 HTML page), `reset` (RST before
-//!   any answer, nothing processed), `reset_after` (processed, then RST: the answer is lost),
-//!   `status429` (429 code 971 with `Retry-After: 1`). Injected faults other than
-//!   `reset_after` never reach the rate limiter. The decisions come from a splitmix64 stream
-//!   seeded with `seed` (default 0), so a run with the same request order gets the same faults.
+//!   all nine operations) and that no queued fault (`/faults`) matched gets a fault with
+//!   probability `rate`, its kind drawn uniformly from `kinds` (default `status503`,
+//!   `html502`, `reset`): `status503` (503 JSON failure envelope), `html502` (502 HTML page),
+//!   `reset` (RST before any answer, nothing processed), `reset_after` (processed, then RST:
+//!   the answer is lost), `status429` (429 code 971 with `Retry-After: 1`). Injected faults
+//!   other than `reset_after` never reach the rate limiter (their answers carry the headers of
+//!   the window, uncounted). The decisions come from a splitmix64 stream seeded with `seed`
+//!   (default 0), so a run with the same request order gets the same faults.
 //! - `GET /__emulator/accounts/{a}/state`: `certificates`, `deleted` (id -> successful DELETEs),
 //!   `requests` (API requests seen), `faults_injected` (random faults by kind), `fault_rate`,
-//!   `rate_limit`.
-//! - `GET /__emulator/accounts/{a}/log`: every API request: `method`, `path`, `op`, `status`
-//!   (null for a reset), `auth`, `fault`, `t_us` (arrival, µs since the epoch), `rate`
-//!   (`"allowed"`: counted in the window, `"limited"`: answered 429 by the limiter, null: never
-//!   reached it), `rate_at_us` and `window_start_us` (the limiter's clock and window),
-//!   `retry_after_s` (the answer's `Retry-After`, if any).
+//!   `rate_limit`, `limits` (as `GET /limits`), `configuration` (as the API's `result`).
+//! - `GET /__emulator/accounts/{a}/log`: every API request on a known route and method:
+//!   `method`, `path`, `op`, `status` (null for a reset), `auth`, `fault`, `t_us` (arrival, µs
+//!   since the epoch), `rate` (`"allowed"`: counted in the window, `"limited"`: answered 429
+//!   by the limiter, null: never reached it: a fault, or bad credentials), `rate_at_us` and
+//!   `window_start_us` (the limiter's clock and window), `retry_after_s` (the answer's
+//!   `Retry-After`, if any).
 
 use serde_json::{json, Map, Value};
 
 use crate::http::{Request, Response};
-use crate::model::{schedule, Account, Cert, Fault, FaultRate, RateLimit};
+use crate::model::{schedule, Account, Cert, Fault, FaultRate, RateLimit, DAY_US};
 use crate::util::{is_account_id, now_us, rfc3339};
 use crate::Shared;
 
@@ -102,6 +135,14 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
                     ok(json!({"requests": log}))
                 }
                 ("POST", ["fault-rate"]) => set_fault_rate(shared, req, a),
+                ("POST", ["limits"]) => set_limits(shared, req, a),
+                ("GET", ["limits"]) => {
+                    let now = now_us();
+                    let mut st = shared.lock();
+                    let acc = st.account(a);
+                    acc.settle(now);
+                    ok(limits_json(acc, now))
+                }
                 ("GET", ["fault-rate"]) => {
                     let st = shared.lock();
                     let fr = st.accounts.get(*a).and_then(|acc| acc.fault_rate.as_ref());
@@ -124,6 +165,8 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
                         "faults_injected": acc.faults_injected,
                         "fault_rate": acc.fault_rate.as_ref().map_or(Value::Null, FaultRate::to_json),
                         "rate_limit": acc.rate_limit.map_or(Value::Null, |rl| json!({"limit": rl.limit, "window_ms": rl.window_ms})),
+                        "limits": limits_json(acc, now),
+                        "configuration": acc.config.to_json(),
                     }))
                 }
                 (_, [])
@@ -131,6 +174,7 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
                 | (_, ["certificates", _])
                 | (_, ["faults"])
                 | (_, ["fault-rate"])
+                | (_, ["limits"])
                 | (_, ["log"])
                 | (_, ["state"]) => err(405, "method not allowed"),
                 _ => err(404, "no such control route"),
@@ -140,6 +184,82 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
     }
 }
 
+/// `rate_limit`: `{limit, window_ms}` (window_ms > 0), or null for the per-user quota.
+fn parse_rate_limit(v: &Value) -> Result<Option<RateLimit>, Response> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Object(rl) => {
+            let limit = rl.get("limit").and_then(Value::as_u64);
+            let window_ms = rl
+                .get("window_ms")
+                .and_then(Value::as_u64)
+                .filter(|w| (1..=u64::MAX / 1000).contains(w));
+            match (limit, window_ms) {
+                (Some(limit), Some(window_ms)) => Ok(Some(RateLimit { limit, window_ms })),
+                _ => Err(err(400, "rate_limit needs integer limit and window_ms > 0")),
+            }
+        }
+        _ => Err(err(400, "rate_limit must be an object or null")),
+    }
+}
+
+/// `create_limit`, `available_limit`, `rate_limit` (a named `rate_limit`, even null, also
+/// starts a new window) and `reset_creations: true` (forget the last 24 hours' generations).
+/// Validates everything before changing anything.
+fn apply_limits(acc: &mut Account, body: &Map<String, Value>) -> Result<(), Response> {
+    let create_limit = opt_u64(body, "create_limit")?;
+    let available_limit = opt_u64(body, "available_limit")?;
+    let rate_limit = match body.get("rate_limit") {
+        None => None,
+        Some(v) => Some(parse_rate_limit(v)?),
+    };
+    let reset_creations = match body.get("reset_creations") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(err(400, "reset_creations must be a boolean")),
+    };
+    if let Some(v) = create_limit {
+        acc.create_limit = v;
+    }
+    if let Some(v) = available_limit {
+        acc.available_limit = v;
+    }
+    if let Some(rl) = rate_limit {
+        acc.rate_limit = rl;
+        acc.window = Default::default();
+    }
+    if reset_creations {
+        acc.creations.clear();
+    }
+    Ok(())
+}
+
+fn limits_json(acc: &Account, now: u64) -> Value {
+    let day_ago = now.saturating_sub(DAY_US);
+    json!({
+        "create_limit": acc.create_limit,
+        "creations_24h": acc.creations.iter().filter(|t| **t > day_ago).count(),
+        "available_limit": acc.available_limit,
+        "available": acc.deployed_count(None),
+        "rate_limit": acc.rate_limit.map_or(Value::Null, |rl| json!({"limit": rl.limit, "window_ms": rl.window_ms})),
+    })
+}
+
+fn set_limits(shared: &Shared, req: &Request, a: &str) -> Response {
+    let body = match body_object(req) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let now = now_us();
+    let mut st = shared.lock();
+    let acc = st.account(a);
+    if let Err(r) = apply_limits(acc, &body) {
+        return r;
+    }
+    acc.settle(now);
+    ok(limits_json(acc, now))
+}
+
 fn create_account(shared: &Shared, req: &Request, a: &str) -> Response {
     let body = match body_object(req) {
         Ok(b) => b,
@@ -147,40 +267,18 @@ fn create_account(shared: &Shared, req: &Request, a: &str) -> Response {
     };
     let mut st = shared.lock();
     let mut acc = Account::empty(&st.cfg);
-    match (
-        opt_u64(&body, "activate_ms"),
-        opt_u64(&body, "deactivate_ms"),
-        opt_u64(&body, "create_limit"),
-    ) {
-        (Ok(am), Ok(dm), Ok(cl)) => {
-            if let Some(v) = am {
-                acc.activate_ms = v;
-            }
-            if let Some(v) = dm {
-                acc.deactivate_ms = v;
-            }
-            if let Some(v) = cl {
-                acc.create_limit = v;
-            }
-        }
-        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
+    if let Err(r) = apply_limits(&mut acc, &body) {
+        return r;
     }
-    match body.get("rate_limit") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(rl)) => {
-            let limit = rl.get("limit").and_then(Value::as_u64);
-            let window_ms = rl
-                .get("window_ms")
-                .and_then(Value::as_u64)
-                .filter(|w| *w > 0);
-            match (limit, window_ms) {
-                (Some(limit), Some(window_ms)) => {
-                    acc.rate_limit = Some(RateLimit { limit, window_ms })
-                }
-                _ => return err(400, "rate_limit needs integer limit and window_ms > 0"),
-            }
+    for (k, slot) in [
+        ("activate_ms", &mut acc.activate_ms),
+        ("deactivate_ms", &mut acc.deactivate_ms),
+    ] {
+        match opt_u64(&body, k) {
+            Ok(Some(v)) => *slot = v,
+            Ok(None) => {}
+            Err(r) => return r,
         }
-        Some(_) => return err(400, "rate_limit must be an object or null"),
     }
     match body.get("fault_rate") {
         None | Some(Value::Null) => {}
@@ -189,10 +287,9 @@ fn create_account(shared: &Shared, req: &Request, a: &str) -> Response {
             Err(e) => return err(400, &e),
         },
     }
-    let seeded = match body.get("seed").and_then(Value::as_str).unwrap_or("demo") {
-        "demo" => acc.seed_demo(now_us()),
-        "empty" => Map::new(),
-        other => return err(400, &format!("unknown seed {other:?} (demo|empty)")),
+    let name = body.get("seed").and_then(Value::as_str).unwrap_or("demo");
+    let Some(seeded) = acc.seed_named(name, now_us()) else {
+        return err(400, &format!("unknown seed {name:?} (demo|fleet|empty)"));
     };
     st.accounts.insert(a.to_string(), acc);
     ok(json!({"account_id": a, "certificates": seeded}))
@@ -265,6 +362,7 @@ fn add_certs(shared: &Shared, req: &Request, a: &str) -> Response {
         out.push(Value::Object(c.f.clone()));
         acc.certs.push(c);
     }
+    acc.sync_config(now);
     ok(json!({"certificates": out}))
 }
 
@@ -280,8 +378,13 @@ fn patch_cert(shared: &Shared, req: &Request, a: &str, id: &str) -> Response {
     let Some(i) = acc.find(id, now) else {
         return err(404, "no such certificate");
     };
-    apply_fields(&mut acc.certs[i], &body, now, am, dm);
-    ok(json!({"certificate": Value::Object(acc.certs[i].f.clone())}))
+    let Some(c) = acc.certs.get_mut(i) else {
+        return err(404, "no such certificate");
+    };
+    apply_fields(c, &body, now, am, dm);
+    let v = Value::Object(c.f.clone());
+    acc.sync_config(now);
+    ok(json!({"certificate": v}))
 }
 
 fn add_faults(shared: &Shared, req: &Request, a: &str) -> Response {

@@ -1,9 +1,65 @@
 //! An emulator of Cloudflare's Zero Trust Gateway certificates API
-//! (`/client/v4/accounts/{account_id}/gateway/certificates`), with a control API
-//! under `/__emulator/` for seeding state and injecting faults.
+//! (`/client/v4/accounts/{account_id}/gateway/certificates[/{id}[/activate|/deactivate]]`)
+//! and of the Gateway configuration (`/client/v4/accounts/{account_id}/gateway/configuration`),
+//! with a control API under `/__emulator/` for seeding state, limits and fault injection
+//! (documented in `control.rs`).
 //!
 //! Thread-per-connection HTTP/1.1 on `std::net::TcpListener`; every response is
 //! `Connection: close` with a `Content-Length`.
+//!
+//! # The Gateway configuration
+//!
+//! `GET` answers `{success, errors, messages, result: {settings, created_at, updated_at}}`.
+//! `PATCH` replaces each top-level `settings` block the body names, wholly, and keeps the
+//! others (unknown blocks are stored and returned as given); `PUT` replaces the whole
+//! `settings`, so a PUT without a `certificate` block turns the account's certificate off
+//! (Cloudflare's root CA). Either answers 200 with the new configuration, or refuses the whole
+//! body and changes nothing:
+//! - `settings.certificate.id` naming an `available` (or legacy `active`) certificate of the
+//!   account, any type, makes it the one in use: its `in_use` becomes true and every other
+//!   certificate's false (they keep their `binding_status`). The nil UUID
+//!   `00000000-0000-0000-0000-000000000000` means Cloudflare's root CA: none of the account's
+//!   certificates is in use.
+//! - Refusals (all 400; the schema only says 4XX, codes other than 1002 and 2211 are ours):
+//!   a certificate that is not available, code 1107 (the message names its status); an
+//!   unknown certificate, code 1101; a block that is not an object, `settings` that is not an
+//!   object, a `certificate` block without a string `id` or with an `id` that is not a UUID,
+//!   code 1108; a body that is not a JSON object, code 1002; enabling `tls_decrypt` while the
+//!   resulting configuration has no `certificate` block, code 2211 (the real API's).
+//! - Same authentication (read-only token: GET only, 403 otherwise), rate limit, faults and
+//!   log as the certificate routes; ops `get_configuration`, `patch_configuration`,
+//!   `put_configuration`. Other methods: 405; other paths: 404.
+//!
+//! # Product limits
+//!
+//! - Create: at most `create_limit` (3) API generations per account per rolling 24 hours;
+//!   deleting gives nothing back. Over it: 400, code 1104, "Up to 3 certificates may be
+//!   created in a 24 hour period".
+//! - Activate: at most `available_limit` (10) certificates `available`, legacy `active` or
+//!   `pending_deployment` (it becomes available on its own) at once, of any type. Activating
+//!   one more: 400, code 1105, "At most 10 certificates can be available at once; deactivate
+//!   one first". Activating one that already counts answers 202 unchanged.
+//!
+//! # The rate limit
+//!
+//! A fixed window per user (credential: the token, the read-only token, the global key),
+//! `--rate-limit N/SECS` or `N/MSms` (default 1200 per 300 s), or per account through the
+//! control API. The window starts at the first counted request. Every request with good
+//! credentials counts, whatever its answer (success, 4xx, 404/405 routes, bad ids);
+//! requests with bad credentials have no user and are not counted, nor are injected faults
+//! (other than those that process the request). Once `limit` requests were counted, every
+//! further request with good credentials gets 429 (code 971, "Please wait and consider
+//! throttling your request speed") with `Retry-After` until the window ends: the lockout;
+//! refused requests do not extend it.
+//!
+//! Every API answer (also errors, unknown routes, auth failures, faults, unparseable
+//! requests) carries `Ratelimit: "default";r=<remaining>;t=<seconds to reset>` and
+//! `Ratelimit-Policy: "default";q=<quota>;w=<window seconds>`: `r` is what is left after
+//! counting this request (0 on a 429); `t` is the time to the window's end rounded up to whole
+//! seconds (at least 1), so a client that waits `t` is never early (at most 1 s late); a 429's
+//! `Retry-After` equals its `t`; `w` is the window rounded up to whole seconds (a 500 ms window
+//! is `w=1`). An uncounted answer shows the window it would count against without counting
+//! (the account's own window, else the user's; a fresh one when there is no user).
 
 mod api;
 mod control;
@@ -43,6 +99,8 @@ pub struct Config {
     pub rate_limit: RateLimit,
     pub activate_ms: u64,
     pub deactivate_ms: u64,
+    /// The seed of the startup account: `fleet` (default), `demo` or `empty`.
+    pub seed: String,
 }
 
 impl Default for Config {
@@ -61,6 +119,7 @@ impl Default for Config {
             },
             activate_ms: 3000,
             deactivate_ms: 3000,
+            seed: "fleet".into(),
         }
     }
 }
@@ -196,7 +255,8 @@ fn handle_conn(shared: &Shared, mut stream: TcpStream) {
         Ok(r) => r,
         Err(ReadError::Closed) => return,
         Err(ReadError::Reject(status, msg)) => {
-            let mut r = api::failure(status, 6003, msg);
+            let r = api::failure(status, 6003, msg);
+            let mut r = api::with_peek(shared, r, None, None);
             decorate(&mut r);
             let _ = r.write_to(&mut stream);
             let _ = stream.shutdown(Shutdown::Write);

@@ -8,7 +8,8 @@ use cf_gateway_emulator::{
 
 const USAGE: &str =
     "usage: cf-gateway-emulator [--host 127.0.0.1] [--port 0] [--token T] [--read-only-token T] \
-[--email E] [--key K] [--account ID] [--rate-limit N/SECS] [--activate-ms N] [--deactivate-ms N]";
+[--email E] [--key K] [--account ID] [--rate-limit N/SECS|N/MSms] [--activate-ms N] [--deactivate-ms N] \
+[--seed fleet|demo|empty]";
 
 fn parse_args(args: &[String]) -> Result<Config, String> {
     let mut cfg = Config::default();
@@ -54,18 +55,25 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
                 cfg.account = value
             }
             "--rate-limit" => {
-                let (n, secs) = value
+                // N/SECS (300) or N/MSms (500ms): headers still say whole seconds, rounded up.
+                let (n, w) = value
                     .split_once('/')
-                    .ok_or("--rate-limit: expected N/SECS")?;
+                    .ok_or("--rate-limit: expected N/SECS or N/MSms")?;
                 let limit = num(n)?;
-                let secs = num(secs)?;
-                if secs == 0 {
-                    return Err("--rate-limit: SECS must be > 0".into());
-                }
-                cfg.rate_limit = RateLimit {
-                    limit,
-                    window_ms: secs * 1000,
+                let window_ms = match w.strip_suffix("ms") {
+                    Some(ms) => num(ms)?,
+                    None => num(w.strip_suffix('s').unwrap_or(w))?.saturating_mul(1000),
                 };
+                if window_ms == 0 || window_ms > u64::MAX / 1000 {
+                    return Err("--rate-limit: the window must be > 0".into());
+                }
+                cfg.rate_limit = RateLimit { limit, window_ms };
+            }
+            "--seed" => {
+                if !matches!(value.as_str(), "fleet" | "demo" | "empty") {
+                    return Err("--seed: fleet, demo or empty".into());
+                }
+                cfg.seed = value
             }
             "--activate-ms" => cfg.activate_ms = num(&value)?,
             "--deactivate-ms" => cfg.deactivate_ms = num(&value)?,
@@ -127,21 +135,19 @@ fn main() {
     eprintln!("  email:           {}", shown(&cfg.email, DEFAULT_EMAIL));
     eprintln!("  global API key:  {}", shown(&cfg.key, DEFAULT_KEY));
     eprintln!(
-        "  rate limit:      {} per {} s; activate {} ms, deactivate {} ms",
-        cfg.rate_limit.limit,
-        cfg.rate_limit.window_ms / 1000,
-        cfg.activate_ms,
-        cfg.deactivate_ms
+        "  rate limit:      {} per {} ms; activate {} ms, deactivate {} ms",
+        cfg.rate_limit.limit, cfg.rate_limit.window_ms, cfg.activate_ms, cfg.deactivate_ms
     );
-    eprintln!("  seeded certificates (demo seed):");
+    eprintln!("  seeded certificates ({} seed):", cfg.seed);
     for c in handle.certificates(&cfg.account) {
         let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
         eprintln!(
-            "    {}  {:<18} type={:<15} in_use={}",
+            "    {}  {:<18} type={:<15} in_use={:<5} expires={}",
             s("id"),
             s("binding_status"),
             s("type"),
-            c.get("in_use").and_then(|v| v.as_bool()).unwrap_or(false)
+            c.get("in_use").and_then(|v| v.as_bool()).unwrap_or(false),
+            s("expires_on").get(..10).unwrap_or("")
         );
     }
     loop {

@@ -98,42 +98,69 @@ pub fn schedule(
     deactivate_ms: u64,
 ) -> Option<(u64, &'static str)> {
     match status {
-        "pending_deployment" => Some((from + activate_ms * 1000, "available")),
-        "pending_deletion" => Some((from + deactivate_ms * 1000, "inactive")),
+        "pending_deployment" => Some((
+            from.saturating_add(activate_ms.saturating_mul(1000)),
+            "available",
+        )),
+        "pending_deletion" => Some((
+            from.saturating_add(deactivate_ms.saturating_mul(1000)),
+            "inactive",
+        )),
         _ => None,
     }
 }
 
+/// A quota: `limit` requests per fixed window of `window_ms` milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     pub limit: u64,
     pub window_ms: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+impl RateLimit {
+    /// The window in whole seconds for `Ratelimit-Policy: ...;w=`, rounded up (a 1500 ms window
+    /// is announced as `w=2`, a 200 ms one as `w=1`): Cloudflare sends whole seconds.
+    pub fn window_s(self) -> u64 {
+        self.window_ms.div_ceil(1000)
+    }
+}
+
+/// A fixed window: it starts at the first counted request and lasts `window_ms`; once `limit`
+/// requests were counted in it, every further request is refused until it ends (the lockout).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Window {
     pub start_us: u64,
     pub count: u64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateOutcome {
     pub allowed: bool,
+    /// Requests left in the window after this one (`Ratelimit: ...;r=`).
     pub remaining: u64,
-    /// Seconds until the window resets (>= 1 when over the limit).
+    /// Whole seconds until the window ends, rounded up so that a client waiting this long is
+    /// never early (`Ratelimit: ...;t=`, `Retry-After`); at least 1.
     pub reset_s: u64,
 }
 
 impl Window {
     fn roll(&mut self, rl: RateLimit, now: u64) {
-        if self.start_us == 0 || now >= self.start_us + rl.window_ms * 1000 {
+        if self.start_us == 0 || now >= self.end_us(rl) {
             self.start_us = now;
             self.count = 0;
         }
     }
 
+    fn end_us(&self, rl: RateLimit) -> u64 {
+        self.start_us
+            .saturating_add(rl.window_ms.saturating_mul(1000))
+    }
+
     fn reset_s(&self, rl: RateLimit, now: u64) -> u64 {
-        let end = self.start_us + rl.window_ms * 1000;
-        end.saturating_sub(now).div_ceil(1_000_000)
+        self.end_us(rl)
+            .saturating_sub(now)
+            .div_ceil(1_000_000)
+            .max(1)
     }
 
     /// Count one request if the window allows it.
@@ -143,7 +170,7 @@ impl Window {
             return RateOutcome {
                 allowed: false,
                 remaining: 0,
-                reset_s: self.reset_s(rl, now).max(1),
+                reset_s: self.reset_s(rl, now),
             };
         }
         self.count += 1;
@@ -226,7 +253,18 @@ pub struct Fault {
     pub apply: bool,
 }
 
-pub const OPS: [&str; 6] = ["list", "create", "get", "delete", "activate", "deactivate"];
+/// Every API operation, as named in the log, in faults and in `fault_rate.ops`.
+pub const OPS: [&str; 9] = [
+    "list",
+    "create",
+    "get",
+    "delete",
+    "activate",
+    "deactivate",
+    "get_configuration",
+    "patch_configuration",
+    "put_configuration",
+];
 
 impl Fault {
     pub fn from_json(v: &Value) -> Result<Fault, String> {
@@ -464,6 +502,64 @@ impl FaultRate {
     }
 }
 
+/// `settings.certificate.id` meaning "Cloudflare's root CA": no certificate of the account in use.
+pub const NIL_UUID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// The Gateway configuration of an account (`GET/PATCH/PUT .../gateway/configuration`).
+#[derive(Debug, Clone)]
+pub struct Configuration {
+    /// Top-level blocks by name (`tls_decrypt`, `certificate`, ...), each a JSON object, stored
+    /// as given (unknown blocks are kept: newer API versions add settings).
+    pub settings: Map<String, Value>,
+    pub created_at_us: u64,
+    pub updated_at_us: u64,
+}
+
+impl Configuration {
+    /// A fresh account's configuration: TLS decryption off, no `certificate` block (Cloudflare's
+    /// root CA would be used).
+    pub fn new(now: u64) -> Configuration {
+        let settings = json!({
+            "activity_log": {"enabled": true},
+            "antivirus": {
+                "enabled_download_phase": false,
+                "enabled_upload_phase": false,
+                "fail_closed": false,
+                "notification_settings": {"enabled": false, "msg": "", "support_url": ""}
+            },
+            "block_page": {"enabled": false, "name": "Cloudflare", "footer_text": "", "header_text": ""},
+            "body_scanning": {"inspection_mode": "deep"},
+            "browser_isolation": {"non_identity_enabled": false, "url_browser_isolation_enabled": false},
+            "extended_email_matching": {"enabled": false},
+            "fips": {"tls": false},
+            "protocol_detection": {"enabled": false},
+            "tls_decrypt": {"enabled": false}
+        });
+        Configuration {
+            settings: settings.as_object().cloned().unwrap_or_default(),
+            created_at_us: now,
+            updated_at_us: now,
+        }
+    }
+
+    /// The API's `result`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "settings": self.settings,
+            "created_at": rfc3339(self.created_at_us),
+            "updated_at": rfc3339(self.updated_at_us),
+        })
+    }
+
+    /// `settings.certificate.id`, if the block names one.
+    pub fn certificate_id(&self) -> Option<&str> {
+        self.settings
+            .get("certificate")
+            .and_then(|c| c.get("id"))
+            .and_then(Value::as_str)
+    }
+}
+
 pub struct Account {
     pub certs: Vec<Cert>,
     /// Random fault injection, if configured.
@@ -474,13 +570,92 @@ pub struct Account {
     pub deactivate_ms: u64,
     pub rate_limit: Option<RateLimit>,
     pub window: Window,
+    /// Generations (API creates) allowed per rolling 24 hours.
     pub create_limit: u64,
+    /// When each API create of the last 24 hours happened (µs); deleting gives nothing back.
     pub creations: Vec<u64>,
+    /// Certificates that may be `available` (or `pending_deployment`, or legacy `active`) at
+    /// once; activating one more is refused.
+    pub available_limit: u64,
+    pub config: Configuration,
     pub faults: VecDeque<Fault>,
     pub log: Vec<Value>,
     pub deleted: BTreeMap<String, u64>,
     pub requests: u64,
 }
+
+/// One certificate of a seed: (role, binding_status, in_use, custom, created days ago,
+/// validity days).
+type SeedCert = (&'static str, &'static str, bool, bool, u64, u64);
+
+/// The `demo` seed: one certificate per role (tests across the repository rely on exactly
+/// these six).
+const DEMO: [SeedCert; 6] = [
+    ("inactive", "inactive", false, false, 30, 1825),
+    ("available", "available", false, false, 30, 1825),
+    (
+        "pending_deployment",
+        "pending_deployment",
+        false,
+        false,
+        30,
+        1825,
+    ),
+    (
+        "pending_deletion",
+        "pending_deletion",
+        false,
+        false,
+        30,
+        1825,
+    ),
+    ("in_use", "available", true, false, 30, 1825),
+    ("custom", "available", false, true, 30, 1825),
+];
+
+/// The `fleet` seed (the startup account's default): 16 certificates, enough to try bulk
+/// retirement. 8 count toward the available limit (in use, 4 available, 1 available but
+/// expired, custom, pending_deployment), so two more can be activated before the 11th is
+/// refused. 4 have `expires_on` in the past.
+const FLEET: [SeedCert; 16] = [
+    ("in_use", "available", true, false, 200, 1825),
+    ("available_1", "available", false, false, 2, 1825),
+    ("available_2", "available", false, false, 90, 1825),
+    ("available_3", "available", false, false, 400, 1825),
+    ("available_4", "available", false, false, 700, 3650),
+    ("available_expired", "available", false, false, 800, 730),
+    ("inactive_1", "inactive", false, false, 1, 1825),
+    ("inactive_2", "inactive", false, false, 45, 1825),
+    ("inactive_3", "inactive", false, false, 300, 365),
+    ("inactive_expired_1", "inactive", false, false, 2000, 1825),
+    ("inactive_expired_2", "inactive", false, false, 400, 365),
+    ("inactive_expired_3", "inactive", false, false, 3, 1),
+    (
+        "pending_deployment",
+        "pending_deployment",
+        false,
+        false,
+        1,
+        1825,
+    ),
+    (
+        "pending_deletion_1",
+        "pending_deletion",
+        false,
+        false,
+        500,
+        1825,
+    ),
+    (
+        "pending_deletion_2",
+        "pending_deletion",
+        false,
+        false,
+        150,
+        1825,
+    ),
+    ("custom", "available", false, true, 365, 3650),
+];
 
 impl Account {
     pub fn empty(cfg: &Config) -> Account {
@@ -494,6 +669,8 @@ impl Account {
             window: Window::default(),
             create_limit: 3,
             creations: Vec::new(),
+            available_limit: 10,
+            config: Configuration::new(now_us()),
             faults: VecDeque::new(),
             log: Vec::new(),
             deleted: BTreeMap::new(),
@@ -512,30 +689,74 @@ impl Account {
             .certs
             .iter()
             .position(|c| c.id().eq_ignore_ascii_case(id))?;
-        self.certs[idx].settle(now);
+        if let Some(c) = self.certs.get_mut(idx) {
+            c.settle(now);
+        }
         Some(idx)
     }
 
-    /// The demo seed: one certificate per role.
-    pub fn seed_demo(&mut self, now: u64) -> Map<String, Value> {
-        let roles: [(&str, &str, bool, bool); 6] = [
-            ("inactive", "inactive", false, false),
-            ("available", "available", false, false),
-            ("pending_deployment", "pending_deployment", false, false),
-            ("pending_deletion", "pending_deletion", false, false),
-            ("in_use", "available", true, false),
-            ("custom", "available", false, true),
-        ];
+    /// Certificates counting toward [`Account::available_limit`], `except` one index.
+    pub fn deployed_count(&self, except: Option<usize>) -> u64 {
+        self.certs
+            .iter()
+            .enumerate()
+            .filter(|(j, c)| Some(*j) != except && c.is_deployed())
+            .count() as u64
+    }
+
+    /// Make the certificate at `index` the one in use (none: Cloudflare's root CA); every other
+    /// certificate's `in_use` becomes false. Fields other than `in_use` are left as they are.
+    pub fn set_in_use(&mut self, index: Option<usize>) {
+        for (j, c) in self.certs.iter_mut().enumerate() {
+            c.f.insert("in_use".into(), json!(Some(j) == index));
+        }
+    }
+
+    /// After the control API (or a seed) set `in_use` flags directly: point the configuration's
+    /// `certificate` block at a certificate in use. It keeps naming its certificate while that
+    /// one is in use; otherwise it names the last certificate in use, or the nil UUID (root CA)
+    /// when it named one of the account's certificates and none is in use any more. The
+    /// control API may force several certificates in use (the API never does): then the
+    /// configuration names one of them.
+    pub fn sync_config(&mut self, now: u64) {
+        let current = self.config.certificate_id().map(str::to_string);
+        let in_use = |id: &str| {
+            self.certs
+                .iter()
+                .any(|c| c.in_use() && c.id().eq_ignore_ascii_case(id))
+        };
+        if current.as_deref().is_some_and(in_use) {
+            return;
+        }
+        let target = match self.certs.iter().rev().find(|c| c.in_use()) {
+            Some(c) => c.id().to_string(),
+            None => {
+                let names_ours = current
+                    .as_deref()
+                    .is_some_and(|id| self.certs.iter().any(|c| c.id().eq_ignore_ascii_case(id)));
+                if !names_ours {
+                    return;
+                }
+                NIL_UUID.to_string()
+            }
+        };
+        self.config
+            .settings
+            .insert("certificate".into(), json!({"id": target}));
+        self.config.updated_at_us = now;
+    }
+
+    fn seed(&mut self, now: u64, certs: &[SeedCert]) -> Map<String, Value> {
         let mut out = Map::new();
-        for (i, (role, status, in_use, custom)) in roles.into_iter().enumerate() {
+        for (i, (role, status, in_use, custom, age_days, validity)) in certs.iter().enumerate() {
             // Stagger creation a little so ordering by created_at is stable.
             let created = now
-                .saturating_sub(DAY_US * 30)
+                .saturating_sub(DAY_US * age_days)
                 .saturating_add(i as u64 * 1_000_000);
-            let mut c = Cert::generate(created, 1825);
+            let mut c = Cert::generate(created, *validity);
             c.f.insert("binding_status".into(), json!(status));
             c.f.insert("in_use".into(), json!(in_use));
-            if custom {
+            if *custom {
                 c.f.insert("type".into(), json!("custom"));
                 c.f.insert("issuer_org".into(), json!("Example, Inc."));
                 c.f.insert(
@@ -543,14 +764,41 @@ impl Account {
                     json!("O=Example, Inc.,OU=Security,CN=Example BYO-PKI Root CA"),
                 );
             }
-            if status != "inactive" {
+            if *status != "inactive" {
                 c.f.insert("updated_at".into(), json!(rfc3339(now)));
             }
             c.pending = schedule(status, now, self.activate_ms, self.deactivate_ms);
-            out.insert(role.into(), Value::Object(c.f.clone()));
+            out.insert((*role).into(), Value::Object(c.f.clone()));
             self.certs.push(c);
         }
+        // The certificate in use is the configuration's; TLS inspection is on.
+        self.sync_config(now);
+        if self.certs.iter().any(Cert::in_use) {
+            self.config
+                .settings
+                .insert("tls_decrypt".into(), json!({"enabled": true}));
+        }
         out
+    }
+
+    /// The `demo` seed: one certificate per role (see [`DEMO`]).
+    pub fn seed_demo(&mut self, now: u64) -> Map<String, Value> {
+        self.seed(now, &DEMO)
+    }
+
+    /// The `fleet` seed: 16 certificates (see [`FLEET`]).
+    pub fn seed_fleet(&mut self, now: u64) -> Map<String, Value> {
+        self.seed(now, &FLEET)
+    }
+
+    /// Seed by name: `demo`, `fleet` or `empty`.
+    pub fn seed_named(&mut self, name: &str, now: u64) -> Option<Map<String, Value>> {
+        match name {
+            "demo" => Some(self.seed_demo(now)),
+            "fleet" => Some(self.seed_fleet(now)),
+            "empty" => Some(Map::new()),
+            _ => None,
+        }
     }
 }
 
@@ -564,7 +812,7 @@ impl State {
     pub fn new(cfg: Config) -> State {
         let mut accounts = HashMap::new();
         let mut acc = Account::empty(&cfg);
-        acc.seed_demo(now_us());
+        acc.seed_named(&cfg.seed, now_us());
         accounts.insert(cfg.account.clone(), acc);
         State {
             cfg,
@@ -582,5 +830,175 @@ impl State {
 
     pub fn user_limit(&self) -> RateLimit {
         self.cfg.rate_limit
+    }
+
+    /// The quota a request counts against: the account's own if it has one, else the user's.
+    fn bucket(&mut self, account: Option<&str>, user: &'static str) -> (RateLimit, &mut Window) {
+        let user_rl = self.cfg.rate_limit;
+        if let Some(acc) = account.and_then(|a| self.accounts.get_mut(a)) {
+            if let Some(rl) = acc.rate_limit {
+                return (rl, &mut acc.window);
+            }
+        }
+        (user_rl, self.users.entry(user).or_default())
+    }
+
+    /// Count one request of `user` on `account` at `now`: (quota, outcome, window start µs).
+    pub fn hit(
+        &mut self,
+        account: Option<&str>,
+        user: &'static str,
+        now: u64,
+    ) -> (RateLimit, RateOutcome, u64) {
+        let (rl, w) = self.bucket(account, user);
+        let out = w.hit(rl, now);
+        (rl, out, w.start_us)
+    }
+
+    /// The window a request would count against, without counting it. A request with no
+    /// known user (bad credentials) sees the account's window if it has its own quota, else a
+    /// fresh per-user window.
+    pub fn peek(
+        &self,
+        account: Option<&str>,
+        user: Option<&'static str>,
+        now: u64,
+    ) -> (RateLimit, RateOutcome) {
+        if let Some(acc) = account.and_then(|a| self.accounts.get(a)) {
+            if let Some(rl) = acc.rate_limit {
+                return (rl, acc.window.peek(rl, now));
+            }
+        }
+        let rl = self.user_limit();
+        let w = user
+            .and_then(|u| self.users.get(u))
+            .cloned()
+            .unwrap_or_default();
+        (rl, w.peek(rl, now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000;
+    const T0: u64 = 1_700_000_000 * S;
+
+    fn rl(limit: u64, window_ms: u64) -> RateLimit {
+        RateLimit { limit, window_ms }
+    }
+
+    #[test]
+    fn window_counts_and_rounds_reset_up() {
+        let q = rl(3, 10_000);
+        let mut w = Window::default();
+        let o = w.hit(q, T0);
+        assert_eq!((o.allowed, o.remaining, o.reset_s), (true, 2, 10));
+        // 0.1 s later: 9.9 s left -> t=10 (never early)
+        let o = w.hit(q, T0 + S / 10);
+        assert_eq!((o.allowed, o.remaining, o.reset_s), (true, 1, 10));
+        // 9.000001 s left -> 10; exactly 9 s left -> 9
+        assert_eq!(w.peek(q, T0 + S - 1).reset_s, 10);
+        assert_eq!(w.peek(q, T0 + S).reset_s, 9);
+        let o = w.hit(q, T0 + 9 * S + 1);
+        assert_eq!((o.allowed, o.remaining, o.reset_s), (true, 0, 1));
+    }
+
+    #[test]
+    fn lockout_until_the_window_ends() {
+        let q = rl(2, 60_000);
+        let mut w = Window::default();
+        assert!(w.hit(q, T0).allowed);
+        assert!(w.hit(q, T0 + S).allowed);
+        // Over the quota: every request refused, with the time to the window's end.
+        for (dt, want_t) in [(2 * S, 58), (30 * S + 1, 30), (60 * S - 1, 1)] {
+            let o = w.hit(q, T0 + dt);
+            assert_eq!(
+                (o.allowed, o.remaining, o.reset_s),
+                (false, 0, want_t),
+                "at +{dt}"
+            );
+        }
+        // Refused requests are not counted: the window ends on time.
+        assert_eq!(
+            w,
+            Window {
+                start_us: T0,
+                count: 2
+            }
+        );
+        let o = w.hit(q, T0 + 60 * S);
+        assert_eq!((o.allowed, o.remaining, o.reset_s), (true, 1, 60));
+        assert_eq!(w.start_us, T0 + 60 * S);
+    }
+
+    #[test]
+    fn peek_does_not_count() {
+        let q = rl(5, 1_000);
+        let mut w = Window::default();
+        let p = w.peek(q, T0);
+        assert_eq!((p.allowed, p.remaining, p.reset_s), (true, 5, 1));
+        w.hit(q, T0);
+        let p = w.peek(q, T0 + 500_000);
+        assert_eq!((p.allowed, p.remaining, p.reset_s), (true, 4, 1));
+        assert_eq!(w.count, 1);
+        // An expired window peeks as a fresh one.
+        assert_eq!(w.peek(q, T0 + 2 * S).remaining, 5);
+    }
+
+    #[test]
+    fn millisecond_windows_announce_whole_seconds() {
+        let q = rl(1, 250);
+        assert_eq!(q.window_s(), 1);
+        assert_eq!(rl(1, 1500).window_s(), 2);
+        assert_eq!(rl(1, 300_000).window_s(), 300);
+        let mut w = Window::default();
+        assert_eq!(w.hit(q, T0).reset_s, 1);
+        let o = w.hit(q, T0 + 100_000);
+        assert_eq!((o.allowed, o.reset_s), (false, 1));
+        assert!(w.hit(q, T0 + 250_000).allowed);
+    }
+
+    #[test]
+    fn zero_quota_refuses_everything() {
+        let q = rl(0, 1_000);
+        let mut w = Window::default();
+        let o = w.hit(q, T0);
+        assert_eq!((o.allowed, o.remaining, o.reset_s), (false, 0, 1));
+    }
+
+    #[test]
+    fn fleet_seed_is_consistent() {
+        let mut acc = Account::empty(&Config::default());
+        let roles = acc.seed_fleet(T0);
+        assert_eq!(roles.len(), 16);
+        assert!(acc.deployed_count(None) <= 10);
+        let in_use: Vec<&Cert> = acc.certs.iter().filter(|c| c.in_use()).collect();
+        assert_eq!(in_use.len(), 1);
+        assert_eq!(acc.config.certificate_id(), Some(in_use[0].id()));
+        assert_eq!(in_use[0].status(), "available");
+        let expired = acc
+            .certs
+            .iter()
+            .filter(|c| c.f["expires_on"].as_str().unwrap_or("") < rfc3339(T0).as_str())
+            .count();
+        assert_eq!(expired, 4);
+    }
+
+    #[test]
+    fn sync_config_follows_forced_in_use() {
+        let mut acc = Account::empty(&Config::default());
+        assert_eq!(acc.config.certificate_id(), None);
+        acc.seed_demo(T0);
+        let used = acc.certs.iter().position(Cert::in_use).unwrap();
+        let id = acc.certs[used].id().to_string();
+        assert_eq!(acc.config.certificate_id(), Some(id.as_str()));
+        acc.certs[used].f.insert("in_use".into(), json!(false));
+        acc.sync_config(T0 + S);
+        assert_eq!(acc.config.certificate_id(), Some(NIL_UUID));
+        acc.certs[0].f.insert("in_use".into(), json!(true));
+        acc.sync_config(T0 + 2 * S);
+        assert_eq!(acc.config.certificate_id(), Some(acc.certs[0].id()));
     }
 }

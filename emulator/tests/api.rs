@@ -222,10 +222,11 @@ fn create_limit_and_validity() {
     assert_eq!(r.status, 200);
     let r = api("POST", &a, "", Some("{}"));
     assert_eq!(r.status, 400);
-    assert!(r.json()["errors"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("per day"));
+    assert_eq!(
+        r.json()["errors"][0]["message"],
+        "Up to 3 certificates may be created in a 24 hour period"
+    );
+    assert_eq!(code(&r), 1104);
     // control-created certificates don't count
     add_cert(&a, "{}");
     let b = fresh_account();

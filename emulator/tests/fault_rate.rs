@@ -158,7 +158,11 @@ fn fault_rate_control_route_and_validation() {
         set["fault_rate"]["kinds"],
         serde_json::json!(["status503", "html502", "reset"])
     );
-    assert_eq!(set["fault_rate"]["ops"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        set["fault_rate"]["ops"].as_array().unwrap().len(),
+        9,
+        "every operation, the configuration's too"
+    );
     assert_eq!(
         control("POST", &path, Some("null"))["fault_rate"],
         Value::Null

@@ -456,3 +456,188 @@ fn schema_examples_match_emitted_shapes() {
     let body = json!({"validity_period_days": comps["zero-trust-gateway_generate-cert-request"]["properties"]["validity_period_days"]["example"]});
     assert_eq!(api("POST", &b, "", Some(&body.to_string())).status, 200);
 }
+
+// ---- The Gateway configuration, against `fixtures/gateway-configuration.openapi.json` ----
+
+fn config_spec() -> Value {
+    serde_json::from_str(include_str!("fixtures/gateway-configuration.openapi.json")).unwrap()
+}
+
+const CONFIG_PATH: &str = "/accounts/{account_id}/gateway/configuration";
+
+fn config_schema<'a>(spec: &'a Value, method: &str, code: &str) -> &'a Value {
+    let s = &spec["paths"][CONFIG_PATH][method]["responses"][code]["content"]["application/json"]
+        ["schema"];
+    assert!(!s.is_null(), "no schema for {method} {code}");
+    s
+}
+
+#[test]
+fn configuration_responses_match_the_schema() {
+    let spec = config_spec();
+    let ck = primary_checker(&spec);
+    let a = fresh_account();
+    let seed = setup(&a, r#"{"activate_ms":100000}"#);
+    let r = config_api("GET", &a, None);
+    assert_eq!(r.status, 200);
+    ck.assert_valid(config_schema(&spec, "get", "200"), &r.json(), "get");
+    let r = config_api("PATCH", &a, Some(&use_cert(&id_of(&seed["available"]))));
+    assert_eq!(r.status, 200);
+    ck.assert_valid(config_schema(&spec, "patch", "200"), &r.json(), "patch");
+    let r = config_api("PATCH", &a, Some(&use_cert(NIL_UUID)));
+    ck.assert_valid(config_schema(&spec, "patch", "200"), &r.json(), "patch nil");
+    let r = config_api("PUT", &a, Some(r#"{"settings":{"fips":{"tls":false}}}"#));
+    assert_eq!(r.status, 200);
+    ck.assert_valid(config_schema(&spec, "put", "200"), &r.json(), "put");
+    let b = fresh_account();
+    setup(&b, r#"{"seed":"empty"}"#);
+    ck.assert_valid(
+        config_schema(&spec, "get", "200"),
+        &config_api("GET", &b, None).json(),
+        "get empty",
+    );
+    // The checker does catch a wrong shape here.
+    let mut e = Vec::new();
+    let bad = json!({"success": true, "errors": [], "messages": [],
+        "result": {"settings": {"certificate": {}}, "created_at": "now"}});
+    ck.check(config_schema(&spec, "get", "200"), &bad, "$", &mut e);
+    assert_eq!(e.len(), 2, "{e:?}");
+}
+
+#[test]
+fn configuration_failures_match_the_failure_schema() {
+    let spec = config_spec();
+    let ck = primary_checker(&spec);
+    let failure = &spec["components"]["schemas"]["zero-trust-gateway_api-response-common-failure"];
+    // The spec's 4XX schema is allOf(success envelope, failure envelope): `success` would have
+    // to be both true and false, so nothing satisfies it. Failures are checked against the
+    // failure envelope alone; this asserts the contradiction is still what the spec says.
+    let four = config_schema(&spec, "patch", "4XX");
+    let mut e = Vec::new();
+    ck.check(
+        four,
+        &json!({"success": false, "errors": [{"code": 1000, "message": "x"}], "messages": [], "result": null}),
+        "$",
+        &mut e,
+    );
+    assert!(e.iter().any(|m| m.contains("not in enum")), "{e:?}");
+
+    let a = fresh_account();
+    let seed = setup(
+        &a,
+        r#"{"activate_ms":100000,"rate_limit":{"limit":12,"window_ms":60000}}"#,
+    );
+    let path = format!("/client/v4/accounts/{a}/gateway/configuration");
+    let mut responses = vec![
+        config_api("PATCH", &a, Some(&use_cert(&id_of(&seed["inactive"])))),
+        config_api(
+            "PATCH",
+            &a,
+            Some(&use_cert("f174e90a-fafe-4643-bbbc-4a0ed4fc8415")),
+        ),
+        config_api("PATCH", &a, Some(&use_cert("nope"))),
+        config_api("PUT", &a, Some("{bad")),
+        config_api("POST", &a, Some("{}")),
+        request("GET", &path, &[], None),
+        request("GET", &path, &[("Authorization", "Bearer wrong")], None),
+        request(
+            "PATCH",
+            &path,
+            &[("Authorization", &format!("Bearer {RO_TOKEN}"))],
+            Some("{}"),
+        ),
+    ];
+    let b = fresh_account();
+    setup(&b, r#"{"seed":"empty"}"#);
+    responses.push(config_api(
+        "PATCH",
+        &b,
+        Some(r#"{"settings":{"tls_decrypt":{"enabled":true}}}"#),
+    ));
+    loop {
+        let r = config_api("GET", &a, None);
+        if r.status == 429 {
+            responses.push(r);
+            break;
+        }
+    }
+    let mut statuses = Vec::new();
+    for r in &responses {
+        let v = r.json();
+        statuses.push(r.status);
+        let mut e = Vec::new();
+        ck.check(failure, &v, "$", &mut e);
+        if r.status == 429 {
+            assert!(e.len() == 1 && e[0].contains("minimum 1000"), "{e:?}");
+        } else {
+            assert!(e.is_empty(), "failure {}: {e:?}\n{v}", r.status);
+        }
+    }
+    for s in [400, 401, 403, 405, 429] {
+        assert!(statuses.contains(&s), "no {s} in {statuses:?}");
+    }
+}
+
+#[test]
+fn configuration_schema_examples_are_accepted() {
+    let spec = config_spec();
+    let comps = &spec["components"]["schemas"];
+    let ck = primary_checker(&spec);
+    // Every block of the settings, built from the spec's own examples.
+    let mut blocks = serde_json::Map::new();
+    let props = comps["zero-trust-gateway_gateway-account-settings"]["properties"]["settings"]
+        ["properties"]
+        .as_object()
+        .unwrap();
+    for (name, r) in props {
+        let schema = ck.resolve(r["$ref"].as_str().unwrap());
+        let mut block = serde_json::Map::new();
+        for (k, p) in schema["properties"].as_object().unwrap() {
+            let p = match p.get("$ref").and_then(Value::as_str) {
+                Some(r) => ck.resolve(r),
+                None => p,
+            };
+            if let Some(ex) = p.get("example") {
+                if p.get("readOnly") != Some(&Value::Bool(true)) {
+                    block.insert(k.clone(), ex.clone());
+                }
+            }
+        }
+        blocks.insert(name.clone(), Value::Object(block));
+    }
+    let ex_id = blocks["certificate"]["id"].as_str().unwrap().to_string();
+    assert!(cf_gateway_emulator::util::is_uuid(&ex_id));
+    assert_eq!(
+        comps["zero-trust-gateway_identifier"]["example"],
+        cf_gateway_emulator::DEFAULT_ACCOUNT
+    );
+    // The example certificate id, present and available in the account.
+    let a = fresh_account();
+    setup(&a, r#"{"seed":"empty"}"#);
+    add_cert(
+        &a,
+        &format!(r#"{{"id":"{ex_id}","binding_status":"available"}}"#),
+    );
+    let body = json!({"settings": blocks}).to_string();
+    for method in ["PATCH", "PUT"] {
+        let r = config_api(method, &a, Some(&body));
+        assert_eq!(r.status, 200, "{method}: {}", r.text());
+        let v = r.json();
+        ck.assert_valid(
+            config_schema(&spec, &method.to_lowercase(), "200"),
+            &v,
+            method,
+        );
+        assert_eq!(v["result"]["settings"], json!(blocks), "{method} echoes it");
+    }
+    let c = api("GET", &a, &format!("/{ex_id}"), None).json()["result"].clone();
+    assert_eq!(c["in_use"], true);
+    // The timestamp example's shape is ours.
+    let ours = config_api("GET", &a, None).json()["result"]["updated_at"].clone();
+    assert!(is_datetime(ours.as_str().unwrap()));
+    assert!(is_datetime(
+        comps["zero-trust-gateway_timestamp"]["example"]
+            .as_str()
+            .unwrap()
+    ));
+}

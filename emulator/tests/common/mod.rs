@@ -178,6 +178,19 @@ pub fn api(method: &str, account: &str, rest: &str, body: Option<&str>) -> Resp 
     request(method, &path, &[("Authorization", &bearer())], body)
 }
 
+/// Authenticated call of the Gateway configuration with the full-access token.
+pub fn config_api(method: &str, account: &str, body: Option<&str>) -> Resp {
+    let path = format!("/client/v4/accounts/{account}/gateway/configuration");
+    request(method, &path, &[("Authorization", &bearer())], body)
+}
+
+/// `{"settings":{"certificate":{"id":"<id>"}}}`
+pub fn use_cert(id: &str) -> String {
+    format!(r#"{{"settings":{{"certificate":{{"id":"{id}"}}}}}}"#)
+}
+
+pub const NIL_UUID: &str = "00000000-0000-0000-0000-000000000000";
+
 pub fn control(method: &str, path: &str, body: Option<&str>) -> Value {
     let r = request(method, &format!("/__emulator{path}"), &[], body);
     assert_eq!(r.status, 200, "control {method} {path}: {}", r.text());
