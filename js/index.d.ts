@@ -127,6 +127,107 @@ export interface RetireOptions extends RequestOptions {
   onProgress?: ((event: RetireProgressEvent) => void) | undefined;
 }
 
+/** A step of {@link GatewayCertificates.retireMany} for one certificate. */
+export type RetireManyStep = RetireStep | "refused" | "failed";
+
+/** What {@link RetireManyOptions.onProgress} receives. */
+export interface RetireManyProgressEvent {
+  /** The certificate this event is about. */
+  certificateId: string;
+  /**
+   * That certificate's step (see {@link RetireProgressEvent}); it ends with exactly one of
+   * `done` (deleted), `refused` (in use or custom: nothing was changed) or `failed`.
+   */
+  step: RetireManyStep;
+  /** The latest state of it seen, when there is one. */
+  certificate?: Certificate;
+  /** Certificates finished so far (deleted, refused or failed), this one included. */
+  done: number;
+  /** Certificates in the call (duplicates counted once). */
+  total: number;
+}
+
+/** Options of {@link GatewayCertificates.retireMany}. */
+export interface RetireManyOptions extends Omit<RetireOptions, "onProgress"> {
+  /**
+   * Certificates in progress at once: an integer from 1 to 32. All of them share the client's
+   * rate-limit budget.
+   * @default 4
+   */
+  concurrency?: number | undefined;
+  /** Called at each step of each certificate; an exception thrown here stops nothing. */
+  onProgress?: ((event: RetireManyProgressEvent) => void) | undefined;
+}
+
+/** One certificate that {@link GatewayCertificates.retireMany} did not delete. */
+export interface RetireManyProblem {
+  /** The id as given. */
+  certificateId: string;
+  /** Why: see {@link RetireManyResult}. */
+  error: CertificateError;
+}
+
+/**
+ * What {@link GatewayCertificates.retireMany} resolves with. Every id given (duplicates once)
+ * is in exactly one of the three lists, each list in the order the ids were given.
+ */
+export interface RetireManyResult {
+  /** Each deleted certificate, as the DELETE answered. */
+  deleted: Certificate[];
+  /** `CertificateInUseError` or `UnsupportedCertificateError`: nothing was changed. */
+  refused: RetireManyProblem[];
+  /** Any other error; after an abort, every certificate not finished (`APIUserAbortError`). */
+  failed: RetireManyProblem[];
+}
+
+/** A step of {@link GatewayCertificates.createAndActivate} or {@link GatewayCertificates.setInUse}. */
+export type WaitStep = "creating" | "activating" | "waiting" | "switching" | "done";
+
+/** What {@link WaitOptions.onProgress} receives. */
+export interface WaitProgressEvent {
+  /**
+   * `creating`: about to POST create; `activating`: about to POST activate; `switching`: about
+   * to PATCH the Gateway configuration; `waiting`: about to wait `pollIntervalMs` before the
+   * next GET (once per wait); `done`: available (createAndActivate) or in use (setInUse).
+   */
+  step: WaitStep;
+  /** The latest state seen (absent on `creating`). */
+  certificate?: Certificate;
+}
+
+/** Options of {@link GatewayCertificates.createAndActivate} and {@link GatewayCertificates.setInUse}. */
+export interface WaitOptions extends RequestOptions {
+  /**
+   * How often to GET the certificate while waiting, in ms (at least 10).
+   * @default 2000
+   */
+  pollIntervalMs?: number | undefined;
+  /**
+   * How long to wait before failing with `CertificateNotAvailableError`, in ms.
+   * @default 300000
+   */
+  waitTimeoutMs?: number | undefined;
+  /** Called at each step; an exception thrown here stops nothing. */
+  onProgress?: ((event: WaitProgressEvent) => void) | undefined;
+}
+
+/** The Gateway configuration as the API answers a PATCH (its `result`). */
+export interface GatewayConfiguration {
+  /** The settings blocks; `certificate.id` is the certificate TLS inspection uses. */
+  settings?: { certificate?: { id?: string }; [block: string]: unknown };
+  created_at?: string;
+  updated_at?: string;
+  [field: string]: unknown;
+}
+
+/** The last rate-limit headers the API sent a client, as sent. */
+export interface RateLimitHeaders {
+  /** `Ratelimit`, e.g. `"default";r=1180;t=240`. */
+  ratelimit?: string;
+  /** `Ratelimit-Policy`, e.g. `"default";q=1200;w=300`. */
+  ratelimitPolicy?: string;
+}
+
 /** Arguments of {@link deleteCertificate}: the client options, the call options and the ids. */
 export interface DeleteCertificateArgs extends ClientOptions, RequestOptions {
   /** The account ID: 1..32 ASCII letters and digits. */
@@ -192,6 +293,46 @@ export class GatewayCertificates {
    */
   retire(certificateId: string, params: AccountParams, options?: RetireOptions): Promise<Certificate>;
 
+  /**
+   * {@link retire} many certificates, `concurrency` at a time, within the rate limit. Every id
+   * is validated first: one that is not a UUID rejects the whole call with `InvalidInputError`
+   * and nothing is sent. Duplicates are retired once; `[]` resolves at once. One
+   * certificate's failure never stops the others and never rejects the call. Abort (`signal`):
+   * no certificate is started any more, waits stop, and the call resolves.
+   */
+  retireMany(certificateIds: string[], params: AccountParams, options?: RetireManyOptions): Promise<RetireManyResult>;
+
+  /**
+   * Rotation, step 1: create a certificate (never retried), activate it, and poll until it is
+   * `available`. Devices then need time (up to 24 hours) to receive it before
+   * {@link setInUse}. A failure after the create carries the new certificate in `certificate`
+   * and says not to create another; `CertificateNotAvailableError` after `waitTimeoutMs`.
+   */
+  createAndActivate(params: CreateParams, options?: WaitOptions): Promise<Certificate>;
+
+  /**
+   * Rotation, step 2: make the certificate the one Gateway TLS inspection uses —
+   * `PATCH /accounts/{account_id}/gateway/configuration` with exactly
+   * `{"settings":{"certificate":{"id":"<certificateId>"}}}` — then poll until it reports
+   * `in_use: true`. Refuses, before the PATCH, a certificate that is not `available`
+   * (`CertificateNotAvailableError`, also after `waitTimeoutMs`). Already in use: resolves
+   * after one GET. The previous certificate stays `available`; {@link retire} it after.
+   */
+  setInUse(certificateId: string, params: AccountParams, options?: WaitOptions): Promise<Certificate>;
+
+  /**
+   * Only the PATCH of {@link setInUse}: no check, no wait. Resolves with the configuration.
+   * Meant for relays; prefer `setInUse`.
+   */
+  selectCertificate(certificateId: string, params: AccountParams, options?: RequestOptions): Promise<GatewayConfiguration>;
+
+  /**
+   * The last `Ratelimit` and `Ratelimit-Policy` headers the API sent this client (`{}` before
+   * any), e.g. for a relay to pass them on. The client itself paces all its calls by them:
+   * when the budget is spent it holds requests until the window resets.
+   */
+  rateLimitHeaders(): RateLimitHeaders;
+
   /** Releases the wasm memory behind this client now (it is also released when collected). */
   free(): void;
 }
@@ -236,7 +377,9 @@ export type CertificateErrorName =
   /** `retire` refused a certificate with `in_use: true`. */
   | "CertificateInUseError"
   /** `retire` refused a certificate with `type: "custom"`. */
-  | "UnsupportedCertificateError";
+  | "UnsupportedCertificateError"
+  /** `createAndActivate` / `setInUse` waited past `waitTimeoutMs`, or `setInUse` refused a certificate that is not `available`. */
+  | "CertificateNotAvailableError";
 
 /** One item of the API envelope's `errors` array. */
 export interface ApiErrorItem {
@@ -267,8 +410,9 @@ export interface CertificateError extends Error {
   /** On `RateLimitError`: the wait the server asked for, in ms, when it said one. */
   retryAfterMs?: number;
   /**
-   * On `CertificateNotInactiveError`, `CertificateInUseError` and
-   * `UnsupportedCertificateError`: the last state of the certificate seen.
+   * On `CertificateNotInactiveError`, `CertificateInUseError`,
+   * `UnsupportedCertificateError` and `CertificateNotAvailableError`: the last state of the
+   * certificate seen; on a `createAndActivate` failure after the create: the new certificate.
    */
   certificate?: Certificate;
 }

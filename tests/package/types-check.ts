@@ -15,6 +15,15 @@ import {
   type RetireOptions,
   type RetireProgressEvent,
   type RetireStep,
+  type RetireManyOptions,
+  type RetireManyProgressEvent,
+  type RetireManyResult,
+  type RetireManyStep,
+  type WaitOptions,
+  type WaitProgressEvent,
+  type WaitStep,
+  type GatewayConfiguration,
+  type RateLimitHeaders,
 } from "cf-gateway-certs";
 
 const options: ClientOptions = {
@@ -74,9 +83,10 @@ function explain(e: CertificateError): string {
     case "CertificateNotInactiveError":
     case "CertificateInUseError":
     case "UnsupportedCertificateError":
+    case "CertificateNotAvailableError":
       break;
     default: {
-      // Exhaustive: all 16 names are handled above.
+      // Exhaustive: all 17 names are handled above.
       const never: never = e.name;
       return never;
     }
@@ -111,6 +121,44 @@ export async function useEverything(): Promise<string[]> {
   };
   out.push(describe(await client.retire(id, params, retireOptions)));
   out.push(describe(await client.retire(id, params)));
+
+  const manySteps: RetireManyStep[] = [];
+  const manyOptions: RetireManyOptions = {
+    concurrency: 8,
+    pollIntervalMs: 500,
+    waitTimeoutMs: 60_000,
+    signal: request.signal,
+    onProgress: (e: RetireManyProgressEvent) => {
+      manySteps.push(e.step);
+      const counts: string = `${e.certificateId} ${e.done}/${e.total}`;
+      out.push(counts);
+      if (e.certificate) out.push(describe(e.certificate));
+    },
+  };
+  const many: RetireManyResult = await client.retireMany([id, id], params, manyOptions);
+  out.push(...many.deleted.map(describe));
+  for (const { certificateId, error } of [...many.refused, ...many.failed]) {
+    out.push(`${certificateId} ${explain(error)}`);
+  }
+  await client.retireMany([], params);
+
+  const waitSteps: WaitStep[] = [];
+  const waitOptions: WaitOptions = {
+    pollIntervalMs: 1000,
+    waitTimeoutMs: 600_000,
+    onProgress: (e: WaitProgressEvent) => {
+      waitSteps.push(e.step);
+      if (e.certificate) out.push(describe(e.certificate));
+    },
+  };
+  const fresh: Certificate = await client.createAndActivate({ ...params, validity_period_days: 365 }, waitOptions);
+  out.push(describe(fresh));
+  out.push(describe(await client.setInUse(id, params, waitOptions)));
+  out.push(describe(await client.setInUse(id, params)));
+  const configuration: GatewayConfiguration = await client.selectCertificate(id, params, request);
+  out.push(String(configuration.settings?.certificate?.id));
+  const limits: RateLimitHeaders = client.rateLimitHeaders();
+  out.push(`${limits.ratelimit ?? ""} ${limits.ratelimitPolicy ?? ""}`);
 
   const args: DeleteCertificateArgs = { ...keyOptions, accountId: params.account_id, certificateId: id };
   out.push(describe(await deleteCertificate(args)));
@@ -149,4 +197,12 @@ const badRetire: RetireOptions = { onProgress: (s: number) => s };
 const notString: Promise<string> = client.get(id, params);
 // @ts-expect-error errors items need a numeric code
 const badItem: ApiErrorItem = { code: "1000", message: "x" };
-void [badStep, badName, badRetire, notString, badItem];
+// @ts-expect-error retireMany takes an array of ids
+void client.retireMany(id, params);
+// @ts-expect-error "switching" is a rotation step, not a retireMany one
+const badManyStep: RetireManyStep = "switching";
+// @ts-expect-error concurrency is a number
+const badMany: RetireManyOptions = { concurrency: "4" };
+// @ts-expect-error setInUse needs the account
+void client.setInUse(id);
+void [badStep, badName, badRetire, notString, badItem, badManyStep, badMany];
