@@ -76,6 +76,20 @@ pub enum TransportError {
     Timeout,
     /// The caller's signal fired.
     Aborted,
+    /// Not sent: the rate limit's budget is spent for longer than this call may wait (the ms
+    /// until the reset). Produced by the client's pacing, never by a platform.
+    Held(u64),
+}
+
+/// How long a call may hold a request while the rate limit's budget is spent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Patience {
+    /// A single call waits as long as a server-named wait is slept ([`MAX_SERVER_WAIT_MS`]);
+    /// past that it fails at once with `RateLimitError`, nothing sent.
+    Call,
+    /// A flow (`retire`, `retireMany`, rotation) waits for the reset, however long: it exists
+    /// to finish the job within the budget. The caller's signal still stops it.
+    Flow,
 }
 
 /// The I/O a client needs. Implemented over `fetch` and timers in wasm.
@@ -143,11 +157,15 @@ impl Client {
         &self,
         p: &P,
         request: &HttpRequest,
+        patience: Patience,
     ) -> Result<HttpResponse<P::Json>, TransportError> {
         loop {
             let wait = self.pacer.borrow_mut().delay_ms(p.now_ms());
             if wait == 0 {
                 break;
+            }
+            if patience == Patience::Call && wait > MAX_SERVER_WAIT_MS {
+                return Err(TransportError::Held(wait));
             }
             p.sleep(wait).await?;
         }
@@ -241,16 +259,20 @@ pub async fn execute<P: Platform>(
     p: &P,
     op: &Operation,
 ) -> Result<P::Json, Error<P::Json>> {
-    execute_seen(client, p, op).await.map(|(json, _)| json)
+    execute_seen(client, p, op, Patience::Call)
+        .await
+        .map(|(json, _)| json)
 }
 
-/// [`execute`], also giving the answer's `cf-ray` (for errors built from a certificate seen).
+/// [`execute`] with the given patience, also giving the answer's `cf-ray` (for errors built
+/// from a certificate seen).
 pub(crate) async fn execute_seen<P: Platform>(
     client: &Client,
     p: &P,
     op: &Operation,
+    patience: Patience,
 ) -> Result<(P::Json, Option<String>), Error<P::Json>> {
-    run(client, p, op).await.map_err(|mut e| {
+    run(client, p, op, patience).await.map_err(|mut e| {
         e.redact(&client.config.auth.secrets());
         e
     })
@@ -260,6 +282,7 @@ async fn run<P: Platform>(
     client: &Client,
     p: &P,
     op: &Operation,
+    patience: Patience,
 ) -> Result<(P::Json, Option<String>), Error<P::Json>> {
     let cfg = &client.config;
     let request = cfg.request(op);
@@ -269,9 +292,10 @@ async fn run<P: Platform>(
     let mut follow_up_wait = None;
     loop {
         let retries_left = retry < max_retries;
-        let response = match client.send(p, &request).await {
+        let response = match client.send(p, &request, patience).await {
             Ok(r) => r,
             Err(TransportError::Aborted) => return Err(aborted()),
+            Err(TransportError::Held(ms)) => return Err(held(ms)),
             Err(failure) => {
                 if retries_left {
                     sleep(p, backoff_ms(retry, p.random())).await?;
@@ -301,7 +325,7 @@ async fn run<P: Platform>(
         if let Operation::Delete(account, id) = op {
             if !checked_certificate && (matches!(status, 400 | 409 | 422) || status >= 500) {
                 checked_certificate = true;
-                match not_inactive(client, p, account, id, &err).await? {
+                match not_inactive(client, p, account, id, &err, patience).await? {
                     FollowUp::NotInactive(e) => return Err(e),
                     FollowUp::Proceed { wait_ms } => follow_up_wait = wait_ms,
                 }
@@ -339,10 +363,11 @@ async fn not_inactive<P: Platform>(
     account: &AccountId,
     id: &CertificateId,
     failed: &Error<P::Json>,
+    patience: Patience,
 ) -> Result<FollowUp<P::Json>, Error<P::Json>> {
     let cfg = &client.config;
     let get = Operation::Get(account.clone(), id.clone());
-    let response = match client.send(p, &cfg.request(&get)).await {
+    let response = match client.send(p, &cfg.request(&get), patience).await {
         Ok(r) => r,
         Err(TransportError::Aborted) => return Err(aborted()),
         Err(_) => return Ok(FollowUp::Proceed { wait_ms: None }),
@@ -374,6 +399,16 @@ pub(crate) async fn sleep<P: Platform>(p: &P, ms: u64) -> Result<(), Error<P::Js
     p.sleep(ms).await.map_err(|_| aborted())
 }
 
+/// The budget is spent for longer than a single call waits: nothing was sent.
+fn held<J>(ms: u64) -> Error<J> {
+    let mut e = Error::new(
+        ErrorKind::RateLimit,
+        "not sent: the rate limit's budget is spent until the window resets",
+    );
+    e.retry_after_ms = Some(ms);
+    e
+}
+
 pub(crate) fn aborted<J>() -> Error<J> {
     Error::new(
         ErrorKind::UserAbort,
@@ -398,6 +433,7 @@ fn transport_error<J>(failure: TransportError, timeout_ms: u64, attempts: u32) -
             (ErrorKind::Connection, d)
         }
         TransportError::Aborted => return aborted(),
+        TransportError::Held(ms) => return held(ms),
     };
     if attempts > 1 {
         detail.push_str(" (after ");

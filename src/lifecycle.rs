@@ -3,7 +3,7 @@
 //! [`available`], [`Fate::of`]); these functions act on them with a [`Platform`].
 
 use crate::client::{
-    aborted, execute, execute_seen, sleep, Client, Platform, GONE_AFTER_LOST_ANSWER,
+    aborted, execute_seen, sleep, Client, Patience, Platform, GONE_AFTER_LOST_ANSWER,
 };
 use crate::endpoint::Operation;
 use crate::envelope::{binding_status, describe, string_field, Json};
@@ -112,6 +112,17 @@ impl Deadline {
     }
 }
 
+/// One request of a flow: it waits for the rate limit's reset however long that is.
+async fn flow<P: Platform>(
+    client: &Client,
+    p: &P,
+    op: &Operation,
+) -> Result<P::Json, Error<P::Json>> {
+    execute_seen(client, p, op, Patience::Flow)
+        .await
+        .map(|(json, _)| json)
+}
+
 /// An error about a certificate seen, carrying it and the `cf-ray` of the answer that showed it.
 fn about<J>(kind: ErrorKind, detail: String, cert: J, cf_ray: Option<String>) -> Error<J> {
     let mut e = Error::new(kind, detail).with_certificate(cert);
@@ -148,7 +159,7 @@ async fn retire_steps<P: Platform>(
 ) -> Result<P::Json, Error<P::Json>> {
     let get = Operation::Get(account.clone(), id.clone());
     p.progress(Step::Checking, None);
-    let (mut cert, mut cf_ray) = execute_seen(client, p, &get).await?;
+    let (mut cert, mut cf_ray) = execute_seen(client, p, &get, Patience::Flow).await?;
     let mut deactivated = false;
     let mut deadline = Deadline::new(options);
     loop {
@@ -171,7 +182,7 @@ async fn retire_steps<P: Platform>(
             Next::Deactivate if !deactivated => {
                 p.progress(Step::Deactivating, Some(&cert));
                 let deactivate = Operation::Deactivate(account.clone(), id.clone());
-                (cert, cf_ray) = execute_seen(client, p, &deactivate).await?;
+                (cert, cf_ray) = execute_seen(client, p, &deactivate, Patience::Flow).await?;
                 deactivated = true;
                 continue;
             }
@@ -183,10 +194,10 @@ async fn retire_steps<P: Platform>(
         };
         p.progress(Step::Waiting, Some(&cert));
         sleep(p, ms).await?;
-        (cert, cf_ray) = execute_seen(client, p, &get).await?;
+        (cert, cf_ray) = execute_seen(client, p, &get, Patience::Flow).await?;
     }
     p.progress(Step::Deleting, Some(&cert));
-    let deleted = match execute(client, p, &Operation::Delete(account.clone(), id.clone())).await {
+    let deleted = match flow(client, p, &Operation::Delete(account.clone(), id.clone())).await {
         Ok(deleted) => deleted,
         // Our DELETE's answer was lost and its retry found the certificate gone: it was seen
         // inactive a moment ago, so retire's job is done. Resolve with that last state.
@@ -400,7 +411,7 @@ pub async fn create_and_activate<P: Platform>(
     options: WaitOptions,
 ) -> Result<P::Json, Error<P::Json>> {
     p.progress(Step::Creating, None);
-    let created = execute(
+    let created = flow(
         client,
         p,
         &Operation::Create(account.clone(), validity_days),
@@ -443,7 +454,7 @@ async fn activate_and_wait<P: Platform>(
     };
     p.progress(Step::Activating, Some(&created));
     let activate = Operation::Activate(account.clone(), id.clone());
-    let (mut cert, mut cf_ray) = match execute_seen(client, p, &activate).await {
+    let (mut cert, mut cf_ray) = match execute_seen(client, p, &activate, Patience::Flow).await {
         Ok(seen) => seen,
         Err(e) => return Err((e, created)),
     };
@@ -459,7 +470,7 @@ async fn activate_and_wait<P: Platform>(
         if let Err(e) = sleep(p, ms).await {
             return Err((e, cert));
         }
-        match execute_seen(client, p, &get).await {
+        match execute_seen(client, p, &get, Patience::Flow).await {
             Ok(seen) => (cert, cf_ray) = seen,
             Err(e) => return Err((e, cert)),
         }
@@ -491,7 +502,7 @@ async fn set_in_use_steps<P: Platform>(
     options: WaitOptions,
 ) -> Result<P::Json, Error<P::Json>> {
     let get = Operation::Get(account.clone(), id.clone());
-    let (mut cert, mut cf_ray) = execute_seen(client, p, &get).await?;
+    let (mut cert, mut cf_ray) = execute_seen(client, p, &get, Patience::Flow).await?;
     if !in_use(&cert) {
         if !available(&cert) {
             let mut d = describe(&cert);
@@ -499,13 +510,13 @@ async fn set_in_use_steps<P: Platform>(
             return Err(about(ErrorKind::CertificateNotAvailable, d, cert, cf_ray));
         }
         p.progress(Step::Switching, Some(&cert));
-        execute(
+        flow(
             client,
             p,
             &Operation::UseCertificate(account.clone(), id.clone()),
         )
         .await?;
-        (cert, cf_ray) = execute_seen(client, p, &get).await?;
+        (cert, cf_ray) = execute_seen(client, p, &get, Patience::Flow).await?;
     }
     let mut deadline = Deadline::new(options);
     while !in_use(&cert) {
@@ -517,7 +528,7 @@ async fn set_in_use_steps<P: Platform>(
         };
         p.progress(Step::Waiting, Some(&cert));
         sleep(p, ms).await?;
-        (cert, cf_ray) = execute_seen(client, p, &get).await?;
+        (cert, cf_ray) = execute_seen(client, p, &get, Patience::Flow).await?;
     }
     p.progress(Step::Done, Some(&cert));
     Ok(cert)

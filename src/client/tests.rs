@@ -753,3 +753,44 @@ fn retire_passes_api_errors_through() {
     assert_eq!(e.kind.name(), "PermissionDeniedError");
     assert_eq!(p.methods(), ["GET", "POST"]);
 }
+
+#[test]
+fn a_single_call_fails_at_once_when_the_budget_is_spent_for_long() {
+    let (a, c) = ids();
+    let spent = ResponseHeaders {
+        ratelimit: Some("\"default\";r=0;t=240".into()),
+        ratelimit_policy: Some("\"default\";q=1200;w=300".into()),
+        ..ResponseHeaders::default()
+    };
+    let mut answer = ok(200, spec_certificate()).unwrap();
+    answer.headers = spent;
+    let p = Scripted::new(vec![Ok(answer)]);
+    let client = client();
+    block_on(execute(&client, &p, &Operation::Get(a.clone(), c.clone()))).unwrap();
+    let e = block_on(execute(&client, &p, &Operation::Get(a, c))).unwrap_err();
+    assert_eq!(
+        (e.kind, e.status, e.retry_after_ms),
+        (ErrorKind::RateLimit, None, Some(240_000))
+    );
+    assert!(e
+        .message()
+        .starts_with("not sent: the rate limit's budget is spent"));
+    assert_eq!(p.sent.borrow().len(), 1, "the second was never sent");
+    assert!(p.slept.borrow().is_empty());
+}
+
+#[test]
+fn a_single_call_waits_for_a_short_reset() {
+    let (a, c) = ids();
+    let mut answer = ok(200, spec_certificate()).unwrap();
+    answer.headers.ratelimit = Some("\"default\";r=0;t=3".into());
+    let p = Scripted::new(vec![Ok(answer), ok(200, spec_certificate())]);
+    let client = client();
+    block_on(execute(&client, &p, &Operation::Get(a.clone(), c.clone()))).unwrap();
+    block_on(execute(&client, &p, &Operation::Get(a, c))).unwrap();
+    assert_eq!(
+        *p.slept.borrow(),
+        vec![3000],
+        "held until the reset, then sent"
+    );
+}

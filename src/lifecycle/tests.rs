@@ -453,6 +453,28 @@ fn retire_many_within_a_small_budget_gets_no_429_and_takes_close_to_the_floor() 
 }
 
 #[test]
+fn a_flow_waits_for_a_reset_longer_than_a_single_call_would() {
+    // Five-minute windows, as Cloudflare's: holds far past a single call's 60 s.
+    let (q, w) = (20u64, 300_000.0);
+    let (mut api, ids) = mixed_fleet(12);
+    api.limit = Some((q, w));
+    let sim = Sim::new(api);
+    let out = retire_all(&sim, &ids, 4);
+    assert!(
+        out.iter().all(|(_, f)| matches!(f, Fate::Deleted(_))),
+        "{:?}",
+        names(&out)
+    );
+    let api = sim.api.borrow();
+    assert_eq!(api.limited, 0);
+    let windows = (api.log.len() as u64).div_ceil(q);
+    assert!(
+        windows >= 2 && sim.now.get() >= w,
+        "it did wait for a reset"
+    );
+}
+
+#[test]
 fn retire_many_without_pacing_headers_is_not_held() {
     let (api, ids) = mixed_fleet(48);
     let sim = Sim::new(api);

@@ -697,3 +697,4 @@ async fn retire_gives_up_after_wait_timeout() {
     );
 }
 mod faults;
+mod lifecycle;
