@@ -8,14 +8,17 @@
 // emulator's own state and log: every target deleted exactly once, no bystander touched or even
 // requested, every failure a typed error (and its certificate still there, unless the answer of
 // a DELETE that did happen was lost), the rate limit's windows respected and every 429's
-// Retry-After obeyed. Prints the figures.
+// Retry-After obeyed. Then a burst of 40 DELETEs at once against 20 per 5 s, so that the
+// limiter answers 429s on any machine, not only on one fast enough to send 400 in 4 s. Prints
+// the figures.
 //
-// Nothing here rests on timing luck. The run (emulator, Worker, the 500 tasks, the sweep) is
-// the `before` hook every case reads; no case depends on another. The certificate ids derive
-// from the seed, and the emulator decides each fault from (seed, method, path, n-th such
-// request), so a seed injects the same faults into the same logical requests however the 50
-// in flight interleave. What still varies with the machine's speed (how many 429s the limiter
-// answers, how many polls a retire makes) is what the assertions are indifferent to.
+// Nothing here rests on timing luck. The run (emulator, Worker, the 500 tasks, the sweep, the
+// burst) is the `before` hook every case reads; no case depends on another. The certificate
+// ids derive from the seed, and the emulator decides each fault from (seed, method, path, n-th
+// such request), so a seed injects the same faults into the same logical requests however the
+// 50 in flight interleave. What still varies with the machine's speed (how many 429s the
+// limiter answers in the main run, how many polls a retire makes) is what the assertions are
+// indifferent to; wall time is only checked against the lower bound the limit implies.
 //
 // Run: cargo build -p cf-gateway-emulator && npm run build && node --test tests/load/
 // Options (environment): LOAD_SEED (default 42), LOAD_FAULT_RATE (default 0.05), LOAD_REPORT=1
@@ -39,6 +42,9 @@ const FAULT_RATE = {
   seed: Number(process.env.LOAD_SEED ?? 42),
   ops: ["get", "delete", "deactivate"],
 };
+// The burst (see burstRun()): 40 DELETEs at once against 20 per 5 s.
+const BURST = 40;
+const BURST_LIMIT = { limit: 20, window_ms: 5000 };
 const DEACTIVATE_MS = 150;
 const POLL_INTERVAL_MS = 100;
 
@@ -190,6 +196,67 @@ function retryAfterObedience(log) {
 }
 
 /**
+ * The final sweep: each failed task whose certificate still exists, one at a time, up to 5
+ * rounds. A certificate the sweep finds gone (404) was deleted by an earlier attempt of the
+ * sweep's own whose answer was lost: that is the job done, and the cases check in the
+ * emulator's state that it was deleted exactly once and that such a DELETE is in the log.
+ */
+async function sweepSerially(sweep, runTask) {
+  const sweepErrors = [];
+  const sweepOutcomes = [];
+  for (const f of sweep) {
+    // The first pass's last answer may have asked for a wait (a 429 the relay passed on).
+    const owed = f.at + (f.err?.retryAfterMs ?? 0) - performance.now();
+    if (owed > 0) await sleep(owed);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const cert = await runTask(f);
+        sweepOutcomes.push({ ...f, outcome: cert?.id === f.id ? "done" : `resolved with ${cert?.id}` });
+        break;
+      } catch (err) {
+        sweepErrors.push({ id: f.id, err });
+        if (err?.name === "NotFoundError") {
+          sweepOutcomes.push({ ...f, outcome: "gone", err });
+          break;
+        }
+        if (attempt >= 5) {
+          sweepOutcomes.push({ ...f, outcome: "failed", err });
+          break;
+        }
+        await sleep(err?.retryAfterMs ?? 1000);
+      }
+    }
+  }
+  return { sweepErrors, sweepOutcomes };
+}
+
+/**
+ * A burst the limiter must answer whatever the machine's speed: BURST certificates deleted at
+ * once, on an account allowing half as many per window. The main run reaches its limit (400
+ * per 4 s) only on a fast machine; this needs only BURST / 2 + 1 requests to arrive within
+ * BURST_LIMIT.window_ms of the first. No random faults: only the limiter.
+ */
+async function burstRun(client) {
+  const account = randomBytes(16).toString("hex");
+  await ctl.createAccount(account, { seed: "empty", rate_limit: BURST_LIMIT });
+  const certs = await addSeeded(account, "burst", BURST, { binding_status: "inactive" });
+  const tasks = certs.map((c) => ({ id: c.id, op: "delete" }));
+  const runTask = ({ id }) => client.delete(id, { account_id: account });
+  const failures = [];
+  await Promise.all(tasks.map(async (task) => {
+    try {
+      await runTask(task);
+    } catch (err) {
+      failures.push({ ...task, err, at: performance.now() });
+    }
+  }));
+  const mid = await ctl.state(account);
+  const present = new Set(mid.certificates.map((c) => c.id));
+  const { sweepErrors, sweepOutcomes } = await sweepSerially(failures.filter((f) => present.has(f.id)), runTask);
+  return { tasks, failures, sweepErrors, sweepOutcomes, st: await ctl.state(account), log: await ctl.log(account) };
+}
+
+/**
  * The run every case reads: 500 tasks with 50 in flight, then a serial sweep of what failed
  * and still exists. Records outcomes; the cases assert on them.
  */
@@ -248,35 +315,8 @@ async function loadRun() {
   const present = new Set(mid.certificates.map((c) => c.id));
 
   // --- the final sweep: what failed and still exists, one at a time -------------------------
-  // A certificate the sweep finds gone (404) was deleted by an earlier attempt of the sweep's
-  // own whose answer was lost: that is the job done; case 1 checks in the emulator's state that
-  // it was deleted exactly once and that such a DELETE is in the log.
   const sweep = failures.filter((f) => present.has(f.id));
-  const sweepErrors = [];
-  const sweepOutcomes = [];
-  for (const f of sweep) {
-    // The first pass's last answer may have asked for a wait (a 429 the relay passed on).
-    const owed = f.at + (f.err?.retryAfterMs ?? 0) - performance.now();
-    if (owed > 0) await sleep(owed);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const cert = await runTask(f);
-        sweepOutcomes.push({ ...f, outcome: cert?.id === f.id ? "done" : `resolved with ${cert?.id}` });
-        break;
-      } catch (err) {
-        sweepErrors.push({ id: f.id, err });
-        if (err?.name === "NotFoundError") {
-          sweepOutcomes.push({ ...f, outcome: "gone", err });
-          break;
-        }
-        if (attempt >= 5) {
-          sweepOutcomes.push({ ...f, outcome: "failed", err });
-          break;
-        }
-        await sleep(err?.retryAfterMs ?? 1000);
-      }
-    }
-  }
+  const { sweepErrors, sweepOutcomes } = await sweepSerially(sweep, runTask);
   const wallMs = performance.now() - t0;
 
   return {
@@ -285,6 +325,9 @@ async function loadRun() {
     st: await ctl.state(account),
     log: await ctl.log(account),
     relay: structuredClone(relayCalls),
+    burst: await burstRun(client),
+    // Every request to the Worker, the burst's too.
+    relayAll: structuredClone(relayCalls),
   };
 }
 
@@ -425,12 +468,44 @@ test("500 certificates retired/deleted through the Worker under faults and a rat
 // worker/relay.js must drain request bodies it does not read: otherwise workerd drops the
 // keep-alive connection and the caller's next request on it is reset.
 test("no connection from Node to the Worker is reset", () => {
-  assert.ok(run.relay.total >= run.tasks.length, `${run.relay.total} requests to the Worker`);
-  assert.equal(run.relay.rejected, 0, `${run.relay.rejected} requests to the Worker failed to connect (retried by Node): ${JSON.stringify(run.relay.rejectedBy)}`);
+  const relay = run.relayAll;
+  assert.ok(relay.total >= run.tasks.length + BURST, `${relay.total} requests to the Worker`);
+  assert.equal(relay.rejected, 0, `${relay.rejected} requests to the Worker failed to connect (retried by Node): ${JSON.stringify(relay.rejectedBy)}`);
 });
 
 // The wait a 429 on the follow-up GET asked for is honoured before the DELETE is retried.
 test("the Retry-After of a DELETE's follow-up GET is obeyed", () => {
   assert.ok(run.log.length >= run.tasks.length, `${run.log.length} requests logged`);
   assert.deepEqual(retryAfterObedience(run.log).followUpDisobeyed, []);
+});
+
+// The main run meets the limiter only when the machine is fast enough to send 400 requests in
+// 4 s; the burst meets it on any machine. Its 429s (Retry-After up to 5 s) are obeyed, its
+// windows hold, and each certificate is deleted exactly once.
+test("the rate limiter's 429s are obeyed, however fast the machine is", async (t) => {
+  const { tasks, failures, sweepErrors, sweepOutcomes, st, log } = run.burst;
+  const limited = log.filter((e) => e.rate === "limited");
+  t.diagnostic(JSON.stringify({
+    burst: BURST, rate_limit: `${BURST_LIMIT.limit} per ${BURST_LIMIT.window_ms} ms`, requests: log.length,
+    answered_429_by_limiter: limited.length, errors_first_pass: countBy(failures, (f) => f.err.name),
+    swept: sweepOutcomes.length, sweep_outcomes: countBy(sweepOutcomes, (o) => o.outcome),
+  }));
+  assert.ok(limited.length >= 1, "the limiter never answered: the burst did not reach it");
+  for (const e of limited) assert.ok(e.retry_after_s >= 1, `a limiter 429 without Retry-After: ${JSON.stringify(e)}`);
+  const { disobeyed, followUpDisobeyed } = retryAfterObedience(log);
+  assert.deepEqual([...disobeyed, ...followUpDisobeyed], [], "a 429's Retry-After was not obeyed");
+  // Fixed windows: at most `limit` accepted each, at least `window_ms` apart.
+  const W = BURST_LIMIT.window_ms * 1000;
+  const windows = countBy(log.filter((e) => e.rate === "allowed"), (e) => e.window_start_us);
+  const starts = Object.keys(windows).map(Number).sort((a, b) => a - b);
+  for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= W, "windows overlap");
+  for (const n of Object.values(windows)) assert.ok(n <= BURST_LIMIT.limit, `a window with ${n} > ${BURST_LIMIT.limit}`);
+  // Typed failures only (a call whose retries all met the limiter), swept to the end.
+  for (const f of [...failures, ...sweepErrors]) assert.ok(ERROR_NAMES.has(f.err?.name), `${f.id}: untyped ${f.err?.name}`);
+  for (const o of sweepOutcomes) assert.equal(o.outcome, "done", `${o.id}: ${o.outcome} ${o.err?.name}: ${o.err?.message}`);
+  // No faults here, so no answer was lost: each deleted exactly once, nothing left.
+  assert.deepEqual(st.certificates, []);
+  const ids = new Set(tasks.map((x) => x.id));
+  assert.deepEqual(Object.keys(st.deleted).filter((id) => !ids.has(id)), []);
+  assert.deepEqual([...ids].filter((id) => st.deleted[id] !== 1), [], "not deleted exactly once");
 });
