@@ -334,7 +334,11 @@ pub fn handle(shared: &Shared, req: &Request) -> Action {
         acc.requests += 1;
         match take_fault(acc, op) {
             Some(f) => (auth, Some(f), None),
-            None => match acc.fault_rate.as_mut().and_then(|fr| fr.roll(op)) {
+            None => match acc
+                .fault_rate
+                .as_mut()
+                .and_then(|fr| fr.roll(op, &req.method, &req.path))
+            {
                 Some(k) => {
                     *acc.faults_injected.entry(k.name().to_string()).or_insert(0) += 1;
                     (auth, Some(k.fault()), Some(k))
@@ -343,6 +347,8 @@ pub fn handle(shared: &Shared, req: &Request) -> Action {
             },
         }
     };
+    // No queued fault was taken (`queued` false) when the random decision ran.
+    let queued = fault.is_some() && random.is_none();
     let fault_name = match random {
         Some(k) => Some(k.name()),
         None => fault.as_ref().map(|f| f.kind.name()),
@@ -381,6 +387,12 @@ pub fn handle(shared: &Shared, req: &Request) -> Action {
     {
         let mut st = shared.lock();
         let acc = st.account(&route.account);
+        if !queued && random.is_none() && note.is_some_and(|n| !n.allowed) {
+            // Turned away by the limiter with no fault: its retry is the same logical request.
+            if let Some(fr) = acc.fault_rate.as_mut() {
+                fr.unroll(op, &req.method, &req.path);
+            }
+        }
         acc.log.push(entry);
         if acc.log.len() > 100_000 {
             acc.log.drain(..50_000);

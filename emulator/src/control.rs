@@ -45,8 +45,13 @@
 //!   `reset` (RST before any answer, nothing processed), `reset_after` (processed, then RST:
 //!   the answer is lost), `status429` (429 code 971 with `Retry-After: 1`). Injected faults
 //!   other than `reset_after` never reach the rate limiter (their answers carry the headers of
-//!   the window, uncounted). The decisions come from a splitmix64 stream seeded with `seed`
-//!   (default 0), so a run with the same request order gets the same faults.
+//!   the window, uncounted). Each decision is a hash of `seed` (default 0), the request's
+//!   method, its path below the account (lower-cased) and `n`, the count of earlier requests
+//!   with that method and path (not counting any that got no fault and were then turned away
+//!   by the rate limiter: their retry gets the same decision). So the same logical request
+//!   (the 2nd `DELETE` of one certificate, say) gets the same fault whatever the interleaving
+//!   of the others, and the limiter's timing does not shift the decisions. Setting a fault
+//!   rate (here or at account creation) starts the counts afresh.
 //! - `GET /__emulator/accounts/{a}/state`: `certificates`, `deleted` (id -> successful DELETEs),
 //!   `requests` (API requests seen), `faults_injected` (random faults by kind), `fault_rate`,
 //!   `rate_limit`, `limits` (as `GET /limits`), `configuration` (as the API's `result`).

@@ -408,16 +408,54 @@ impl RandomKind {
 
 /// Random, seeded fault injection for an account: each API request whose op is in `ops`
 /// (and that no queued fault matched) gets a fault with probability `rate`, the kind drawn
-/// uniformly from `kinds`. The draws come from a splitmix64 stream seeded with `seed`, so the
-/// sequence of decisions is reproducible (which request gets which decision depends on the
-/// order in which requests arrive).
+/// uniformly from `kinds`.
+///
+/// Each decision is a pure function of (`seed`, the request's identity): its method, its path
+/// below the account (lower-cased), and `n`, how many requests with that method and path were
+/// decided before it. So the same logical request (the 3rd `DELETE` of one certificate, say)
+/// gets the same fault whatever the other requests do and however they interleave; only
+/// requests with the same method and path are ordered among themselves. A request that got no
+/// fault and that the rate limiter then turned away does not count in `n` (see
+/// [`FaultRate::unroll`]), so how fast the machine is, which decides the limiter's answers, does
+/// not shift the decisions either.
 #[derive(Debug, Clone)]
 pub struct FaultRate {
     pub rate: f64,
     pub kinds: Vec<RandomKind>,
     pub ops: Vec<String>,
     pub seed: u64,
-    state: u64,
+    /// Per (method, path) key: how many requests have been decided.
+    decided: HashMap<String, u64>,
+}
+
+/// The splitmix64 finalizer: a bijective 64-bit mix.
+fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// FNV-1a, 64 bits.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xCBF2_9CE4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01B3)
+    })
+}
+
+/// The key a request is counted under: `METHOD /gateway/certificates/...`, the path taken
+/// below `/accounts/{account}` (the fault rate is per account) and lower-cased (ids are
+/// case-insensitive).
+fn request_key(method: &str, path: &str) -> String {
+    let rel = match path.find("/gateway/") {
+        Some(i) => &path[i..],
+        None => path,
+    };
+    format!(
+        "{} {}",
+        method.to_ascii_uppercase(),
+        rel.to_ascii_lowercase()
+    )
 }
 
 impl FaultRate {
@@ -466,30 +504,51 @@ impl FaultRate {
             kinds,
             ops,
             seed,
-            state: seed,
+            decided: HashMap::new(),
         })
     }
 
-    fn next(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    /// The decision for the `n`-th request (from 0) with this method and path: a pure
+    /// function of (seed, method, path, n).
+    #[cfg(test)]
+    pub fn decide(&self, method: &str, path: &str, n: u64) -> Option<RandomKind> {
+        self.decide_key(&request_key(method, path), n)
     }
 
-    /// Decide for one request of `op`: `Some(kind)` to inject a fault.
-    pub fn roll(&mut self, op: &str) -> Option<RandomKind> {
-        if !self.ops.iter().any(|o| o == op) {
-            return None;
-        }
+    fn decide_key(&self, key: &str, n: u64) -> Option<RandomKind> {
+        let base = mix64(mix64(self.seed) ^ fnv1a(key.as_bytes()));
+        let z = mix64(base ^ mix64(n));
         // 53 random bits -> [0, 1)
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let u = (mix64(z ^ 1) >> 11) as f64 / (1u64 << 53) as f64;
         if u >= self.rate {
             return None;
         }
-        let i = (self.next() % self.kinds.len() as u64) as usize;
+        let i = (mix64(z ^ 2) % self.kinds.len() as u64) as usize;
         self.kinds.get(i).copied()
+    }
+
+    /// Decide for one request of `op` (`method` `path`) and count it: `Some(kind)` to inject
+    /// a fault. Requests whose op is not in `ops` are neither decided nor counted.
+    pub fn roll(&mut self, op: &str, method: &str, path: &str) -> Option<RandomKind> {
+        if !self.ops.iter().any(|o| o == op) {
+            return None;
+        }
+        let key = request_key(method, path);
+        let n = self.decided.get(&key).copied().unwrap_or(0);
+        let out = self.decide_key(&key, n);
+        self.decided.insert(key, n + 1);
+        out
+    }
+
+    /// Take back the count of a request [`FaultRate::roll`] gave no fault and the rate limiter
+    /// then turned away: its retry is the same logical request and gets the same decision.
+    pub fn unroll(&mut self, op: &str, method: &str, path: &str) {
+        if !self.ops.iter().any(|o| o == op) {
+            return;
+        }
+        if let Some(n) = self.decided.get_mut(&request_key(method, path)) {
+            *n = n.saturating_sub(1);
+        }
     }
 
     pub fn to_json(&self) -> Value {
@@ -1000,5 +1059,136 @@ mod tests {
         acc.certs[0].f.insert("in_use".into(), json!(true));
         acc.sync_config(T0 + 2 * S);
         assert_eq!(acc.config.certificate_id(), Some(acc.certs[0].id()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault_rate(rate: f64, seed: u64, ops: &[&str]) -> FaultRate {
+        FaultRate::from_json(&json!({
+            "rate": rate,
+            "seed": seed,
+            "kinds": ["status503", "html502", "reset", "reset_after", "status429"],
+            "ops": ops,
+        }))
+        .unwrap()
+    }
+
+    const A: &str =
+        "/client/v4/accounts/acc1/gateway/certificates/0b6b0e8e-8c5e-4bd4-9d7a-2b2b7c4c7a11";
+    const B: &str =
+        "/client/v4/accounts/acc1/gateway/certificates/f174e90a-fafe-4643-bbbc-4a0ed4fc8415";
+
+    #[test]
+    fn decisions_are_a_pure_function_of_seed_and_request_identity() {
+        let fr = fault_rate(0.3, 42, &["get", "delete"]);
+        let again = fault_rate(0.3, 42, &["get", "delete"]);
+        let other_seed = fault_rate(0.3, 43, &["get", "delete"]);
+        let seq = |fr: &FaultRate| (0..200).map(|n| fr.decide("GET", A, n)).collect::<Vec<_>>();
+        assert_eq!(seq(&fr), seq(&again));
+        assert_ne!(seq(&fr), seq(&other_seed));
+        // Another method or path is another identity.
+        let del: Vec<_> = (0..200).map(|n| fr.decide("DELETE", A, n)).collect();
+        let b: Vec<_> = (0..200).map(|n| fr.decide("GET", B, n)).collect();
+        assert_ne!(seq(&fr), del);
+        assert_ne!(seq(&fr), b);
+        // Not the account, the method's case or the id's case.
+        let other_account = A.replace("acc1", "acc2");
+        for n in 0..200 {
+            assert_eq!(fr.decide("GET", A, n), fr.decide("GET", &other_account, n));
+            assert_eq!(
+                fr.decide("GET", A, n),
+                fr.decide("get", &A.replace("0b6b0e8e", "0B6B0E8E"), n)
+            );
+        }
+    }
+
+    #[test]
+    fn interleaving_does_not_change_which_request_gets_which_fault() {
+        // Two orders of the same requests: A's and B's GETs and DELETEs, interleaved differently.
+        let requests: Vec<(&str, &str)> = (0..60)
+            .flat_map(|_| [("GET", A), ("DELETE", A), ("GET", B), ("DELETE", B)])
+            .collect();
+        let mut reordered = requests.clone();
+        reordered.sort_by_key(|(m, p)| (*p == A, *m == "GET")); // B first, DELETEs first
+        let per_request = |order: &[(&str, &str)]| {
+            let mut fr = fault_rate(0.3, 7, &["get", "delete"]);
+            let mut out: BTreeMap<(String, String), Vec<Option<RandomKind>>> = BTreeMap::new();
+            for (m, p) in order {
+                let op = if *m == "GET" { "get" } else { "delete" };
+                let k = fr.roll(op, m, p);
+                out.entry((m.to_string(), p.to_string()))
+                    .or_default()
+                    .push(k);
+            }
+            out
+        };
+        let first = per_request(&requests);
+        assert_eq!(first, per_request(&reordered));
+        // ... and the n-th request of each identity got decide(n).
+        let fr = fault_rate(0.3, 7, &["get", "delete"]);
+        for ((m, p), kinds) in &first {
+            for (n, k) in kinds.iter().enumerate() {
+                assert_eq!(*k, fr.decide(m, p, n as u64));
+            }
+        }
+        assert!(first.values().flatten().any(Option::is_some), "some faults");
+    }
+
+    #[test]
+    fn a_request_turned_away_by_the_limiter_does_not_shift_the_decisions() {
+        let mut plain = fault_rate(0.5, 3, &["delete"]);
+        let mut limited = fault_rate(0.5, 3, &["delete"]);
+        let expected: Vec<_> = (0..50).map(|_| plain.roll("delete", "DELETE", A)).collect();
+        let mut got = Vec::new();
+        for (i, _) in expected.iter().enumerate() {
+            let k = limited.roll("delete", "DELETE", A);
+            if k.is_none() && i % 3 == 0 {
+                // Turned away: given back, and the retry is decided the same way.
+                limited.unroll("delete", "DELETE", A);
+                assert_eq!(limited.roll("delete", "DELETE", A), None);
+            }
+            got.push(k);
+        }
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn ops_outside_the_list_are_neither_decided_nor_counted() {
+        let mut fr = fault_rate(1.0, 1, &["delete"]);
+        for _ in 0..20 {
+            assert_eq!(fr.roll("get", "GET", A), None);
+        }
+        fr.unroll("get", "GET", A);
+        assert!(
+            fr.roll("delete", "DELETE", A).is_some(),
+            "rate 1 always faults"
+        );
+        assert_eq!(fr.decided.get(&request_key("GET", A)), None);
+        assert_eq!(fr.decided.get(&request_key("DELETE", A)), Some(&1));
+    }
+
+    #[test]
+    fn the_rate_and_the_kinds_hold_over_many_requests() {
+        let fr = fault_rate(0.05, 42, &["get"]);
+        let mut by_kind: BTreeMap<&str, u64> = BTreeMap::new();
+        let paths: Vec<String> = (0..2000)
+            .map(|i| format!("/client/v4/accounts/a/gateway/certificates/{i:036}"))
+            .collect();
+        for p in &paths {
+            for n in 0..5 {
+                if let Some(k) = fr.decide("GET", p, n) {
+                    *by_kind.entry(k.name()).or_insert(0) += 1;
+                }
+            }
+        }
+        let total: u64 = by_kind.values().sum();
+        // 10 000 decisions at 5 %: 500 expected; a wide margin.
+        assert!((400..=600).contains(&total), "{total}");
+        assert_eq!(by_kind.len(), 5, "{by_kind:?}");
+        assert!(by_kind.values().all(|n| *n >= 60), "{by_kind:?}");
+        assert_eq!(fault_rate(0.0, 42, &["get"]).decide("GET", A, 0), None);
     }
 }

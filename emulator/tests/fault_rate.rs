@@ -256,3 +256,102 @@ fn many_concurrent_connections() {
     assert_eq!(deleted.len(), 200);
     assert!(deleted.values().all(|v| v == 1));
 }
+
+/// The `fault` of each logged request, grouped by path, in arrival order.
+fn faults_by_path(a: &str) -> BTreeMap<String, Vec<Value>> {
+    let mut entries = log(a);
+    entries.sort_by_key(|e| e["t_us"].as_u64());
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for e in entries {
+        let path = e["path"].as_str().unwrap().to_string();
+        let rel = path[path.find("/gateway/").unwrap()..].to_string();
+        out.entry(rel).or_default().push(e["fault"].clone());
+    }
+    out
+}
+
+#[test]
+fn fault_rate_decisions_do_not_depend_on_the_interleaving() {
+    let ids: Vec<String> = (0..8)
+        .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
+        .collect();
+    let account = || {
+        let a = fresh_account();
+        setup(
+            &a,
+            r#"{"seed":"empty","fault_rate":{"rate":0.3,"seed":9,
+                "kinds":["status503","html502","status429"],"ops":["get"]}}"#,
+        );
+        for id in &ids {
+            add_cert(&a, &format!(r#"{{"id":"{id}"}}"#));
+        }
+        a
+    };
+    // One account: each certificate's 10 GETs one after another; the other: all at once.
+    let serial = account();
+    for id in &ids {
+        for _ in 0..10 {
+            api("GET", &serial, &format!("/{id}"), None);
+        }
+    }
+    let concurrent = account();
+    let handles: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (a, id) = (concurrent.clone(), id.clone());
+            thread::spawn(move || {
+                for _ in 0..10 {
+                    api("GET", &a, &format!("/{id}"), None);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let s = faults_by_path(&serial);
+    assert_eq!(s, faults_by_path(&concurrent));
+    assert!(
+        s.values().flatten().filter(|f| f.is_string()).count() >= 5,
+        "{s:?}"
+    );
+}
+
+#[test]
+fn requests_the_limiter_turns_away_do_not_shift_fault_decisions() {
+    let id = "00000000-0000-4000-8000-00000000abcd";
+    let fr = r#""fault_rate":{"rate":0.5,"seed":5,"kinds":["status503"],"ops":["get"]}"#;
+    let free = fresh_account();
+    setup(&free, &format!(r#"{{"seed":"empty",{fr}}}"#));
+    let limited = fresh_account();
+    setup(
+        &limited,
+        &format!(r#"{{"seed":"empty","rate_limit":{{"limit":3,"window_ms":60000}},{fr}}}"#),
+    );
+    for a in [&free, &limited] {
+        add_cert(a, &format!(r#"{{"id":"{id}"}}"#));
+        for _ in 0..16 {
+            api("GET", a, &format!("/{id}"), None);
+        }
+    }
+    let expected = &faults_by_path(&free)[&format!("/gateway/certificates/{id}")];
+    let entries = log(&limited);
+    let decided: Vec<Value> = entries
+        .iter()
+        .filter(|e| e["rate"] != "limited")
+        .map(|e| e["fault"].clone())
+        .collect();
+    assert!(
+        entries.iter().any(|e| e["rate"] == "limited"),
+        "the limiter acted"
+    );
+    // Every turned-away request got no fault, and the others got the free account's decisions,
+    // in order: the first no-fault request past the limit is decided again and again.
+    assert!(entries
+        .iter()
+        .filter(|e| e["rate"] == "limited")
+        .all(|e| e["fault"].is_null()));
+    assert_eq!(&decided[..], &expected[..decided.len()]);
+    let stalled = decided.len();
+    assert!(expected[stalled].is_null(), "{expected:?} {decided:?}");
+}
