@@ -16,6 +16,7 @@ import {
   type RetireProgressEvent,
   type RetireStep,
 } from "cf-gateway-certs";
+import { GatewayCertificates as InlineClient, deleteCertificate as inlineDelete } from "cf-gateway-certs/inline";
 
 const options: ClientOptions = {
   apiToken: "t",
@@ -150,3 +151,8 @@ const notString: Promise<string> = client.get(id, params);
 // @ts-expect-error errors items need a numeric code
 const badItem: ApiErrorItem = { code: "1000", message: "x" };
 void [badStep, badName, badRetire, notString, badItem];
+
+// The inline entry ("cf-gateway-certs/inline") has the same declarations.
+const inlineClient: GatewayCertificates = new InlineClient({ apiToken: "t" });
+void inlineClient;
+void (inlineDelete satisfies typeof deleteCertificate);
