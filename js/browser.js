@@ -11,7 +11,8 @@ try {
 } catch (cause) {
   throw new Error(
     `cf-gateway-certs could not load its WebAssembly from ${wasmUrl} (${cause?.message ?? cause}). ` +
-      'If a bundler built this, it did not emit the .wasm as an asset (Rollup without an asset plugin and esbuild don\'t): import from "cf-gateway-certs/inline" instead.',
+      "If a bundler built or served this, it did not carry the .wasm along as an asset (Rollup without an asset plugin and esbuild don't): " +
+      'import from "cf-gateway-certs/inline" instead.',
     { cause },
   );
 }

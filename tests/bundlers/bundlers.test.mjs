@@ -5,11 +5,12 @@
 //
 //   Vite 7, webpack 5: import "cf-gateway-certs" (the wasm is emitted as an asset);
 //   Rollup 4 (+ node-resolve), esbuild: import "cf-gateway-certs/inline" (the wasm is in the JS);
-//   Rollup 4 with the main entry: the page is told to use /inline (Rollup copies no assets).
+//   Rollup 4 with the main entry: the page is told to use /inline (Rollup copies no assets);
+//   Vite 7's dev server: import "cf-gateway-certs" (the "development" condition: inline).
 //
 // Needs the npm registry (or a warm npm cache) and Chromium. Prints each bundle's size.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -209,12 +210,15 @@ async function serve(dir) {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
 }
 
-/** Opens the built app with a fresh inactive certificate to delete; returns what happened. */
-async function runInChromium(distDir) {
+/**
+ * Opens the built app (`distDir` served from 127.0.0.1, or a running server's `siteUrl`) with a
+ * fresh inactive certificate to delete; returns what happened.
+ */
+async function runInChromium(distDir, siteUrl) {
   const acct = await emu.account({ seed: "empty" });
   const { certificates: [cert] } = await emu.addCertificates(acct.id, { binding_status: "inactive" });
   assert.equal(cert.binding_status, "inactive");
-  const site = await serve(distDir);
+  const site = distDir ? await serve(distDir) : { url: siteUrl, close: async () => {} };
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -274,6 +278,33 @@ describe("the packed package in production bundles, in Chromium", { timeout: 600
       }
     });
   }
+
+  // Vite's dev server pre-bundles dependencies with esbuild, which moves the glue away from
+  // the .wasm its URL points at: the "development" condition gives it the inline entry.
+  test("Vite 7 dev server: the app deletes a certificate", { timeout: 120_000 }, async () => {
+    const dir = await project("vite");
+    const server = spawn(join(dir, "node_modules/.bin/vite"), ["--host", "127.0.0.1", "--port", "5173", "--clearScreen", "false"],
+      { cwd: dir, env: npmEnv, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      let out = "";
+      const origin = await new Promise((resolveUrl, reject) => {
+        const onData = (d) => {
+          out += d;
+          const m = out.replace(/\x1b\[[0-9;]*m/g, "").match(/Local:\s+(http:\/\/127\.0\.0\.1:\d+)\//);
+          if (m) resolveUrl(m[1]);
+        };
+        server.stdout.on("data", onData);
+        server.stderr.on("data", onData);
+        server.once("exit", (code) => reject(new Error(`vite exited (${code}): ${out}`)));
+      });
+      const outcome = await runInChromium(null, `${origin}/`);
+      await assertDeleted(outcome, "Vite dev server");
+      const wasmLoads = outcome.requests.filter((r) => r.url.endsWith(".wasm"));
+      assert.deepEqual(wasmLoads, [], "the inline entry was used: no wasm request");
+    } finally {
+      await new Promise((r) => { if (server.exitCode !== null) r(); else { server.once("exit", r); server.kill("SIGTERM"); } });
+    }
+  });
 
   // Rollup has no asset handling: `new URL("….wasm", import.meta.url)` is left pointing at a
   // file that is not in the output. The main entry then fails with an error that says so.
