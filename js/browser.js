@@ -1,5 +1,5 @@
 // Browser and bundler entry: fetches and compiles the wasm next to this package's glue with a
-// top-level await, so importers need no init call. Vite, webpack 5 and Parcel see the
+// top-level await, so importers need no init call. Vite and webpack 5 (production) see the
 // `new URL("….wasm", import.meta.url)` below, emit the .wasm as an asset and rewrite the URL;
 // Rollup (without an asset plugin) and esbuild leave it pointing at a file that isn't there,
 // so a failure to load says to use "cf-gateway-certs/inline" (js/inline.js) instead.
