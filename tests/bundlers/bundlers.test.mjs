@@ -5,8 +5,9 @@
 //
 //   Vite 7, webpack 5: import "cf-gateway-certs" (the wasm is emitted as an asset);
 //   Rollup 4 (+ node-resolve), esbuild: import "cf-gateway-certs/inline" (the wasm is in the JS);
-//   Rollup 4 with the main entry: the page is told to use /inline (Rollup copies no assets);
-//   Vite 7's dev server: import "cf-gateway-certs" (the "development" condition: inline).
+//   Vite 7's dev server: import "cf-gateway-certs" (the "development" condition: inline);
+//   Rollup 4 with the main entry: the page is told to use /inline (Rollup copies no assets),
+//   and with @web/rollup-plugin-import-meta-assets it works (the wasm as an asset).
 //
 // Needs the npm registry (or a warm npm cache) and Chromium. Prints each bundle's size.
 import assert from "node:assert/strict";
@@ -41,6 +42,7 @@ const VERSIONS = {
   "webpack-cli": "7.3.1",
   rollup: "4.68.8",
   "@rollup/plugin-node-resolve": "16.0.3",
+  "@web/rollup-plugin-import-meta-assets": "2.3.3",
   esbuild: "0.28.2",
 };
 
@@ -89,7 +91,7 @@ const BUNDLERS = {
   },
   rollup: {
     label: "Rollup 4 (/inline)",
-    deps: ["rollup", "@rollup/plugin-node-resolve"],
+    deps: ["rollup", "@rollup/plugin-node-resolve", "@web/rollup-plugin-import-meta-assets"],
     files: {
       // The minimal config every npm import needs in Rollup.
       "rollup.config.mjs": `import { nodeResolve } from "@rollup/plugin-node-resolve";
@@ -255,7 +257,7 @@ async function assertDeleted({ acct, cert, result, errors }, label) {
   assert.deepEqual(log, [`DELETE /client/v4/accounts/${acct.id}/gateway/certificates/${cert.id} 200`], `${label}: one DELETE`);
 }
 
-describe("the packed package in production bundles, in Chromium", { timeout: 600_000 }, () => {
+describe("the packed package in bundlers, in Chromium", { timeout: 600_000 }, () => {
   for (const name of Object.keys(BUNDLERS)) {
     const b = BUNDLERS[name];
     test(`${b.label}: the built app deletes a certificate`, { timeout: 300_000 }, async () => {
@@ -310,17 +312,36 @@ describe("the packed package in production bundles, in Chromium", { timeout: 600
   // file that is not in the output. The main entry then fails with an error that says so.
   test("Rollup 4 with the main entry: the page is told to use /inline", { timeout: 120_000 }, async () => {
     const dir = await project("rollup");
-    await writeFile(join(dir, "src/main-entry.js"), app("cf-gateway-certs"));
-    await writeFile(join(dir, "rollup.main.config.mjs"), `import { nodeResolve } from "@rollup/plugin-node-resolve";
-export default { input: "src/main-entry.js", output: { dir: "dist-main", format: "es" }, plugins: [nodeResolve({ browser: true })] };
-`);
-    await mkdir(join(dir, "dist-main"), { recursive: true });
-    await writeFile(join(dir, "dist-main/index.html"), html('<script type="module" src="main-entry.js"></script>'));
-    await run(join(dir, "node_modules/.bin/rollup"), ["-c", "rollup.main.config.mjs", "--silent"], { cwd: dir, env: npmEnv });
-    const { errors, acct } = await runInChromium(join(dir, "dist-main"));
+    const dist = await rollupMainEntry(dir, "dist-main", "");
+    const { errors, acct } = await runInChromium(dist);
     assert.equal(errors.length, 1, "the import fails once");
     assert.match(errors[0].message, /cf-gateway-certs could not load its WebAssembly from .*\/pkg\/cf_gateway_certs_bg\.wasm/);
     assert.match(errors[0].message, /import from "cf-gateway-certs\/inline" instead/);
     assert.deepEqual(await emu.log(acct.id), [], "no API request was sent");
   });
+
+  // With an asset plugin for `new URL(…, import.meta.url)`, Rollup handles the main entry.
+  test("Rollup 4 + @web/rollup-plugin-import-meta-assets: the main entry, the wasm as an asset", { timeout: 120_000 }, async () => {
+    const dir = await project("rollup");
+    const dist = await rollupMainEntry(dir, "dist-assets", "importMetaAssets()");
+    const size = await measure(dist);
+    sizes.push({ label: "Rollup 4 + importMetaAssets", ...size });
+    assert.equal(size.wasmFiles.length, 1, `the wasm was emitted as one asset: ${size.wasmFiles}`);
+    const outcome = await runInChromium(dist);
+    await assertDeleted(outcome, "Rollup + importMetaAssets");
+    assert.equal(outcome.requests.filter((r) => r.url.endsWith(".wasm") && r.status === 200).length, 1, "the emitted wasm was loaded");
+  });
 });
+
+/** Builds the app importing the main entry with Rollup into `dir/out`, `plugin` added. */
+async function rollupMainEntry(dir, out, plugin) {
+  await writeFile(join(dir, "src/main-entry.js"), app("cf-gateway-certs"));
+  await writeFile(join(dir, `rollup.${out}.config.mjs`), `import { nodeResolve } from "@rollup/plugin-node-resolve";
+import { importMetaAssets } from "@web/rollup-plugin-import-meta-assets";
+export default { input: "src/main-entry.js", output: { dir: "${out}", format: "es" }, plugins: [nodeResolve({ browser: true }), ${plugin}] };
+`);
+  await mkdir(join(dir, out), { recursive: true });
+  await writeFile(join(dir, out, "index.html"), html('<script type="module" src="main-entry.js"></script>'));
+  await run(join(dir, "node_modules/.bin/rollup"), ["-c", `rollup.${out}.config.mjs`, "--silent"], { cwd: dir, env: npmEnv });
+  return join(dir, out);
+}
