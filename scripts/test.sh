@@ -3,7 +3,8 @@
 #   1. native `cargo test`: the pure core and the API emulator;
 #   2. the wasm suite (wasm-bindgen-test) against a live emulator, in Node and headless Chromium;
 #   3. the built npm package from Node's test runner (imported by name), its TypeScript
-#      declarations, a Worker in workerd (Miniflare), the relay Worker and the page (Playwright).
+#      declarations, a Worker in workerd (Miniflare), production bundles of the packed package
+#      by Vite, webpack, Rollup and esbuild in Chromium, the relay Worker and the page (Playwright).
 # Ends with one line `N passed, M failed`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,10 +59,11 @@ step "TypeScript declarations (tsc)"
 rc=0; node_modules/.bin/tsc -p tests/package || rc=$?
 record "TypeScript declarations" "$([ $rc -eq 0 ] && echo 1 || echo 0)" "$([ $rc -eq 0 ] && echo 0 || echo 1)"
 
-for suite in package workerd worker page hostile load; do
+for suite in package workerd bundlers worker page hostile load; do
   case $suite in
     package) name="package in Node (by name)" ;;
     workerd) name="package in workerd (Miniflare)" ;;
+    bundlers) name="bundlers in Chromium" ;;
     worker) name="relay Worker in workerd" ;;
     page) name="page in Chromium (Playwright)" ;;
     hostile) name="bad input and secrets (package)" ;;

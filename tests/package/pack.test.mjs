@@ -29,8 +29,8 @@ test("the packed tarball installs and works by name", { timeout: 120_000 }, asyn
   const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", dir], { cwd: root, env: npmEnv, maxBuffer: 16 << 20 });
   const [info] = JSON.parse(stdout.slice(stdout.indexOf("[")));
   const files = info.files.map((f) => f.path);
-  for (const f of ["package.json", "js/index.d.ts", "js/node.js", "js/browser.js", "js/workerd.js",
-    "pkg/cf_gateway_certs.js", "pkg/cf_gateway_certs_bg.wasm"]) {
+  for (const f of ["package.json", "js/index.d.ts", "js/node.js", "js/browser.js", "js/workerd.js", "js/inline.js",
+    "pkg/cf_gateway_certs.js", "pkg/cf_gateway_certs_bg.wasm", "pkg/cf_gateway_certs_bg_inline.js"]) {
     assert.ok(files.includes(f), `tarball lists ${f} (has: ${files.join(", ")})`);
   }
   assert.ok(!files.some((f) => f.startsWith("src/") || f.startsWith("tests/") || f.startsWith("target/")), "no sources or tests");
@@ -44,19 +44,25 @@ test("the packed tarball installs and works by name", { timeout: 120_000 }, asyn
 
   const acct = await emu.account();
   const cert = acct.certificates.inactive;
+  const { certificates: [cert2] } = await emu.addCertificates(acct.id, { binding_status: "inactive" });
   await writeFile(join(project, "main.js"), `
     import { GatewayCertificates, deleteCertificate } from "cf-gateway-certs";
-    const [url, token, account, id] = process.argv.slice(2);
+    const [url, token, account, id, id2] = process.argv.slice(2);
     const deleted = await deleteCertificate({ apiToken: token, baseUrl: url, accountId: account, certificateId: id });
     let name;
     try { await new GatewayCertificates({ apiToken: token, baseUrl: url }).get(id, { account_id: account }); }
     catch (e) { name = e.name; }
-    console.log(JSON.stringify({ deleted, name, url: import.meta.resolve("cf-gateway-certs") }));
+    const inline = await import("cf-gateway-certs/inline");
+    const deletedInline = await new inline.GatewayCertificates({ apiToken: token, baseUrl: url }).delete(id2, { account_id: account });
+    console.log(JSON.stringify({ deleted, name, deletedInline, url: import.meta.resolve("cf-gateway-certs"),
+      inlineUrl: import.meta.resolve("cf-gateway-certs/inline") }));
   `);
-  const out = await run(process.execPath, ["main.js", emu.url, emu.api_token, acct.id, cert.id], { cwd: project });
+  const out = await run(process.execPath, ["main.js", emu.url, emu.api_token, acct.id, cert.id, cert2.id], { cwd: project });
   const result = JSON.parse(out.stdout);
   assert.deepEqual(result.deleted, cert);
   assert.equal(result.name, "NotFoundError");
   assert.match(result.url, /node_modules\/cf-gateway-certs\/js\/node\.js$/, "the node condition was chosen");
-  assert.deepEqual((await emu.state(acct.id)).deleted, { [cert.id]: 1 });
+  assert.equal(result.deletedInline.id, cert2.id, "cf-gateway-certs/inline works in Node");
+  assert.match(result.inlineUrl, /node_modules\/cf-gateway-certs\/js\/inline\.js$/);
+  assert.deepEqual((await emu.state(acct.id)).deleted, { [cert.id]: 1, [cert2.id]: 1 });
 });

@@ -25,6 +25,7 @@ import {
   type GatewayConfiguration,
   type RateLimitHeaders,
 } from "cf-gateway-certs";
+import { GatewayCertificates as InlineClient, deleteCertificate as inlineDelete } from "cf-gateway-certs/inline";
 
 const options: ClientOptions = {
   apiToken: "t",
@@ -206,3 +207,8 @@ const badMany: RetireManyOptions = { concurrency: "4" };
 // @ts-expect-error setInUse needs the account
 void client.setInUse(id);
 void [badStep, badName, badRetire, notString, badItem, badManyStep, badMany];
+
+// The inline entry ("cf-gateway-certs/inline") has the same declarations.
+const inlineClient: GatewayCertificates = new InlineClient({ apiToken: "t" });
+void inlineClient;
+void (inlineDelete satisfies typeof deleteCertificate);
