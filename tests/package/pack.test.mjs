@@ -30,7 +30,7 @@ test("the packed tarball installs and works by name", { timeout: 120_000 }, asyn
   const [info] = JSON.parse(stdout.slice(stdout.indexOf("[")));
   const files = info.files.map((f) => f.path);
   for (const f of ["package.json", "js/index.d.ts", "js/node.js", "js/browser.js", "js/workerd.js",
-    "pkg/cf_gateway_certs.js", "pkg/cf_gateway_certs_bg.wasm"]) {
+    "pkg/cf_gateway_certs.js", "pkg/cf_gateway_certs_bg.wasm", "bin/cf-gateway-certs.js"]) {
     assert.ok(files.includes(f), `tarball lists ${f} (has: ${files.join(", ")})`);
   }
   assert.ok(!files.some((f) => f.startsWith("src/") || f.startsWith("tests/") || f.startsWith("target/")), "no sources or tests");
@@ -59,4 +59,12 @@ test("the packed tarball installs and works by name", { timeout: 120_000 }, asyn
   assert.equal(result.name, "NotFoundError");
   assert.match(result.url, /node_modules\/cf-gateway-certs\/js\/node\.js$/, "the node condition was chosen");
   assert.deepEqual((await emu.state(acct.id)).deleted, { [cert.id]: 1 });
+
+  // The command line, as `npx cf-gateway-certs` finds it: the linked bin of the installed package.
+  const cli = await run(join(project, "node_modules/.bin/cf-gateway-certs"), ["list", "--json"], {
+    cwd: project,
+    env: { PATH: process.env.PATH, CLOUDFLARE_API_TOKEN: emu.api_token, CLOUDFLARE_ACCOUNT_ID: acct.id, CLOUDFLARE_API_BASE_URL: emu.url },
+  });
+  assert.deepEqual(JSON.parse(cli.stdout).map((c) => c.id).sort(),
+    Object.values(acct.certificates).filter((c) => c.id !== cert.id).map((c) => c.id).sort());
 });
