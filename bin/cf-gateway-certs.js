@@ -479,7 +479,7 @@ function hint(error, command) {
       return "the API's rate limit (1200 requests per 5 minutes) is used up: wait up to 5 minutes";
     }
     case "CertificateInUseError":
-      return `Gateway TLS inspection uses it: switch the Gateway configuration first ('${NAME} set-in-use <another id>')`;
+      return `turn on another certificate first: ${NAME} set-in-use <id of an available certificate>`;
     case "UnsupportedCertificateError":
       return "custom (uploaded) certificates are removed where they were uploaded, not through this API";
     case "CertificateNotAvailableError":
@@ -515,15 +515,15 @@ function plan(certs, { statuses: wanted, expired }, now) {
   for (const certificate of certs) {
     const reason = (() => {
       if (certificate.in_use === true) return "in use by Gateway TLS inspection";
-      if (certificate.type === "custom") return "custom certificate (not deleted through this API)";
+      if (certificate.type === "custom") return "custom certificate: not deleted through this API";
       if (typeof certificate.id !== "string") return "no id";
       if (!wanted.includes(certificate.binding_status)) {
-        return `binding status ${certificate.binding_status ?? "unknown"} (selected: ${wanted.join(", ")})`;
+        return `binding status ${certificate.binding_status ?? "unknown"}: not selected (--status ${wanted.join(",")})`;
       }
       if (expired) {
         const t = Date.parse(certificate.expires_on ?? "");
         if (!Number.isFinite(t)) return "no expiry date (--expired)";
-        if (t >= now) return `not expired (expires ${certificate.expires_on.slice(0, 10)})`;
+        if (t >= now) return "not expired (--expired)";
       }
       return undefined;
     })();
@@ -533,22 +533,23 @@ function plan(certs, { statuses: wanted, expired }, now) {
   return { retire, keep };
 }
 
+/** The plan as two sections with one set of column widths; kept certificates grouped by why. */
 function planText({ retire, keep }, now) {
-  let s = "";
-  if (retire.length) {
-    s += `Retire (${retire.length}):\n${indent(table(CERT_HEADERS, retire.map((c) => certRow(c, now))))}`;
-  } else {
-    s += "Retire: nothing matches.\n";
-  }
+  const rows = [CERT_HEADERS, ...retire.map((c) => certRow(c, now)), ...keep.map((k) => certRow(k.certificate, now))];
+  const widths = CERT_HEADERS.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => `    ${cells.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd()}\n`;
+  let s = retire.length ? `Retire (${retire.length}):\n${line(CERT_HEADERS)}` : "Retire: nothing matches.\n";
+  for (const c of retire) s += line(certRow(c, now));
   if (keep.length) {
-    s += `\nKeep (${keep.length}):\n` + indent(table([...CERT_HEADERS, "WHY"],
-      keep.map(({ certificate, reason }) => [...certRow(certificate, now), reason])));
+    s += `\nKeep (${keep.length}):\n${line(CERT_HEADERS)}`;
+    const groups = new Map();
+    for (const k of keep) groups.set(k.reason, [...(groups.get(k.reason) ?? []), k.certificate]);
+    for (const [reason, certs] of groups) {
+      s += `  ${reason}:\n`;
+      for (const c of certs) s += line(certRow(c, now));
+    }
   }
   return s;
-}
-
-function indent(text) {
-  return text.split("\n").map((l) => (l ? `  ${l}` : l)).join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -637,6 +638,11 @@ async function main(argv) {
       progress.clear();
     }
     stdout(values.json ? json(manyJson(result)) : manyText(result));
+    if (signal.aborted) {
+      const unfinished = result.failed.filter((f) => f.error?.name === "APIUserAbortError").length;
+      stderr(`Stopped: ${result.deleted.length} deleted, ${unfinished} not finished ` +
+        "(a certificate already deactivated stays deactivated; run the command again to finish).\n");
+    }
     return result.refused.length + result.failed.length > 0 ? 3 : 0;
   };
 
@@ -695,8 +701,8 @@ async function main(argv) {
         if (values.json) stdout(json(p));
         else stdout(planText(p, now));
         stderr(p.retire.length
-          ? `Nothing was changed. Run again with --yes to retire ${p.retire.length} certificate${p.retire.length === 1 ? "" : "s"}.\n`
-          : "Nothing to retire.\n");
+          ? `\nNothing was changed. Run again with --yes to retire ${p.retire.length} certificate${p.retire.length === 1 ? "" : "s"}.\n`
+          : "\nNothing to retire.\n");
         return 0;
       }
       stderr(planText(p, now));
