@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks, idempotently: each step checks before it installs.
 #   bash scripts/setup.sh            # toolchain + npm packages
-#   bash scripts/setup.sh --browser  # ... and Debian's Chromium + ChromeDriver (browser tests)
+#   bash scripts/setup.sh --browser  # ... and Debian's Chromium + ChromeDriver (browser tests), and
+#                                    # tmux (the command line's progress bar, in a real terminal)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate pinned in Cargo.toml
@@ -30,5 +31,11 @@ if [ "${1:-}" = "--browser" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  if ! command -v tmux >/dev/null; then
+    say "installing tmux (the command-line tests run one terminal in it)"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq tmux >/dev/null
   fi
 fi

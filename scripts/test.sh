@@ -59,7 +59,7 @@ step "TypeScript declarations (tsc)"
 rc=0; node_modules/.bin/tsc -p tests/package || rc=$?
 record "TypeScript declarations" "$([ $rc -eq 0 ] && echo 1 || echo 0)" "$([ $rc -eq 0 ] && echo 0 || echo 1)"
 
-for suite in package workerd bundlers worker page hostile load; do
+for suite in package workerd bundlers worker page hostile cli load; do
   case $suite in
     package) name="package in Node (by name)" ;;
     workerd) name="package in workerd (Miniflare)" ;;
@@ -67,6 +67,7 @@ for suite in package workerd bundlers worker page hostile load; do
     worker) name="relay Worker in workerd" ;;
     page) name="page in Chromium (Playwright)" ;;
     hostile) name="bad input and secrets (package)" ;;
+    cli) name="command line (Node)" ;;
     load) name="load through the Worker" ;;
   esac
   step "$name"

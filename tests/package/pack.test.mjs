@@ -30,7 +30,8 @@ test("the packed tarball installs and works by name", { timeout: 120_000 }, asyn
   const [info] = JSON.parse(stdout.slice(stdout.indexOf("[")));
   const files = info.files.map((f) => f.path);
   for (const f of ["package.json", "js/index.d.ts", "js/node.js", "js/browser.js", "js/workerd.js", "js/inline.js",
-    "pkg/cf_gateway_certs.js", "pkg/cf_gateway_certs_bg.wasm", "pkg/cf_gateway_certs_bg_inline.js"]) {
+    "pkg/cf_gateway_certs.js", "pkg/cf_gateway_certs_bg.wasm", "pkg/cf_gateway_certs_bg_inline.js",
+    "bin/cf-gateway-certs.js"]) {
     assert.ok(files.includes(f), `tarball lists ${f} (has: ${files.join(", ")})`);
   }
   assert.ok(!files.some((f) => f.startsWith("src/") || f.startsWith("tests/") || f.startsWith("target/")), "no sources or tests");
@@ -65,4 +66,12 @@ test("the packed tarball installs and works by name", { timeout: 120_000 }, asyn
   assert.equal(result.deletedInline.id, cert2.id, "cf-gateway-certs/inline works in Node");
   assert.match(result.inlineUrl, /node_modules\/cf-gateway-certs\/js\/inline\.js$/);
   assert.deepEqual((await emu.state(acct.id)).deleted, { [cert.id]: 1, [cert2.id]: 1 });
+
+  // The command line, as `npx cf-gateway-certs` finds it: the linked bin of the installed package.
+  const cli = await run(join(project, "node_modules/.bin/cf-gateway-certs"), ["list", "--json"], {
+    cwd: project,
+    env: { PATH: process.env.PATH, CLOUDFLARE_API_TOKEN: emu.api_token, CLOUDFLARE_ACCOUNT_ID: acct.id, CLOUDFLARE_API_BASE_URL: emu.url },
+  });
+  assert.deepEqual(JSON.parse(cli.stdout).map((c) => c.id).sort(),
+    Object.values(acct.certificates).filter((c) => c.id !== cert.id && c.id !== cert2.id).map((c) => c.id).sort());
 });
