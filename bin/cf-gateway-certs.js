@@ -178,18 +178,22 @@ function version() {
   return JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
 }
 
-const COMMON_HELP = `Options:
+const OPTIONS_HELP = `Options:
   --account <id>            account ID (default: $CLOUDFLARE_ACCOUNT_ID)
   --base-url <url>          API base URL (default: $CLOUDFLARE_API_BASE_URL, else
                             ${DEFAULT_BASE_URL})
   --timeout-ms <n>          timeout per request attempt (default 60000)
   --max-retries <n>         retries of a failed request (default 2)
   --json                    print exactly one JSON document on stdout
-  -h, --help                this help
+  -h, --help                this help`;
 
-Credentials come only from the environment (no flag, so they stay out of shell history):
+const CREDENTIALS_HELP = `Credentials come only from the environment (no flag, so they stay out of shell history):
   CLOUDFLARE_API_TOKEN                    an API token with Zero Trust Write, or
   CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY the Global API key`;
+
+const COMMON_HELP = `${OPTIONS_HELP}
+
+${CREDENTIALS_HELP}`;
 
 function globalHelp() {
   const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.split(" [")[0].length));
@@ -203,9 +207,11 @@ Usage: ${NAME} <command> [options]
 Commands:
 ${commands}
 
-${COMMON_HELP}
+${OPTIONS_HELP}
   --yes                     cleanup: retire what the plan selects
   --version                 print the version
+
+${CREDENTIALS_HELP}
 
 Output: the result on stdout (readable, or --json); progress and errors on stderr.
 Exit status: 0 success; 1 API or network failure, or a single certificate refused;

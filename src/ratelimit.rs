@@ -125,6 +125,8 @@ pub struct Pacer {
     expired: bool,
     /// The last `Ratelimit` and `Ratelimit-Policy` values seen, as sent.
     last: (Option<String>, Option<String>),
+    /// A 429 named a wait: nothing is sent before this time (ms since the epoch).
+    blocked_until: f64,
     /// An answer has come: until then one request goes at a time, so that a client started
     /// when the budget is nearly spent does not burst into the lockout.
     answered: bool,
@@ -140,6 +142,9 @@ const SAME_WINDOW_SLACK_MS: f64 = 1_500.0;
 impl Pacer {
     /// How long to hold the next request, in ms; 0: send it now.
     pub fn delay_ms(&mut self, now_ms: f64) -> u64 {
+        if now_ms < self.blocked_until {
+            return (self.blocked_until - now_ms).ceil() as u64;
+        }
         if !self.answered && self.in_flight > 0 {
             return FIRST_ANSWER_POLL_MS;
         }
@@ -208,13 +213,9 @@ impl Pacer {
         }
         if let (429, Some(wait)) = (status, wait_ms) {
             // Limited anyway (another user of the budget, or no `Ratelimit` header): hold every
-            // request of this client for the wait the server named.
-            let until = now_ms + wait as f64;
-            if self.remaining.is_none() || self.expired || until > self.reset_at {
-                self.reset_at = until;
-            }
-            self.remaining = Some(0);
-            self.expired = false;
+            // request of this client for the wait the server named; the budget's own rules
+            // apply after it.
+            self.blocked_until = self.blocked_until.max(now_ms + wait as f64);
         }
     }
 

@@ -587,6 +587,18 @@ fn process(
         run(st.account(account), op, route.cert_id(), &req.body, now)
     };
     set_rl_headers(&mut resp, rl, &outcome);
+    // An account may answer without the pacing headers (as the API did before 2025-09), to
+    // test clients that must not depend on them; a 429 keeps its Retry-After.
+    if st
+        .accounts
+        .get(account)
+        .is_some_and(|a| !a.ratelimit_headers)
+    {
+        resp.headers.retain(|(name, _)| {
+            !name.eq_ignore_ascii_case("ratelimit")
+                && !name.eq_ignore_ascii_case("ratelimit-policy")
+        });
+    }
     resp
 }
 

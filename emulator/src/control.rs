@@ -20,8 +20,10 @@
 //!   `pending_deployment` at once, any type; default 10), `rate_limit: {limit, window_ms}` (the
 //!   account's own fixed window instead of the per-user one; `null` goes back to the per-user
 //!   one; naming it starts a new window), `reset_creations: true` (forget the generations of
-//!   the last 24 hours). `GET` (and the POST's answer): `create_limit`, `creations_24h`,
-//!   `available_limit`, `available` (how many count now), `rate_limit`.
+//!   the last 24 hours), `ratelimit_headers: false` (answers without `Ratelimit` and
+//!   `Ratelimit-Policy`, as before 2025-09; the limit still applies). `GET` (and the POST's
+//!   answer): `create_limit`, `creations_24h`, `available_limit`, `available` (how many count
+//!   now), `ratelimit_headers`, `rate_limit`.
 //! - `POST /__emulator/rate-limits/reset` starts every window (per-user and per-account) anew.
 //! - `POST /__emulator/accounts/{a}/certificates` adds certificates: `count` (1..5000), `id`
 //!   (with count 1), `validity_period_days`, and any fields, stored verbatim (a given
@@ -223,6 +225,14 @@ fn apply_limits(acc: &mut Account, body: &Map<String, Value>) -> Result<(), Resp
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(err(400, "reset_creations must be a boolean")),
     };
+    let ratelimit_headers = match body.get("ratelimit_headers") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => return Err(err(400, "ratelimit_headers must be a boolean")),
+    };
+    if let Some(v) = ratelimit_headers {
+        acc.ratelimit_headers = v;
+    }
     if let Some(v) = create_limit {
         acc.create_limit = v;
     }
@@ -246,6 +256,7 @@ fn limits_json(acc: &Account, now: u64) -> Value {
         "creations_24h": acc.creations.iter().filter(|t| **t > day_ago).count(),
         "available_limit": acc.available_limit,
         "available": acc.deployed_count(None),
+        "ratelimit_headers": acc.ratelimit_headers,
         "rate_limit": acc.rate_limit.map_or(Value::Null, |rl| json!({"limit": rl.limit, "window_ms": rl.window_ms})),
     })
 }

@@ -636,6 +636,8 @@ pub struct Account {
     /// Certificates that may be `available` (or `pending_deployment`, or legacy `active`) at
     /// once; activating one more is refused.
     pub available_limit: u64,
+    /// Whether API answers carry `Ratelimit` and `Ratelimit-Policy` (default true).
+    pub ratelimit_headers: bool,
     pub config: Configuration,
     pub faults: VecDeque<Fault>,
     pub log: Vec<Value>,
@@ -729,6 +731,7 @@ impl Account {
             create_limit: 3,
             creations: Vec::new(),
             available_limit: 10,
+            ratelimit_headers: true,
             config: Configuration::new(now_us()),
             faults: VecDeque::new(),
             log: Vec::new(),
@@ -1060,11 +1063,6 @@ mod tests {
         acc.sync_config(T0 + 2 * S);
         assert_eq!(acc.config.certificate_id(), Some(acc.certs[0].id()));
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     fn fault_rate(rate: f64, seed: u64, ops: &[&str]) -> FaultRate {
         FaultRate::from_json(&json!({

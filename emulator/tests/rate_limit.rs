@@ -282,3 +282,26 @@ fn per_process_quota_with_a_millisecond_window() {
     std::thread::sleep(Duration::from_millis(320));
     assert_eq!(request_to(h.addr(), "GET", path, &t, None).status, 200);
 }
+
+#[test]
+fn an_account_can_answer_without_the_pacing_headers() {
+    let a = fresh_account();
+    setup(&a, "{}");
+    let limits = control(
+        "POST",
+        &format!("/accounts/{a}/limits"),
+        Some(r#"{"ratelimit_headers":false,"rate_limit":{"limit":2,"window_ms":60000}}"#),
+    );
+    assert_eq!(limits["ratelimit_headers"], false);
+    let answers: Vec<Resp> = (0..3).map(|_| api("GET", &a, "", None)).collect();
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 200, 429], "the limit still applies");
+    for r in &answers {
+        assert_eq!(r.header("ratelimit"), None);
+        assert_eq!(r.header("ratelimit-policy"), None);
+    }
+    assert!(
+        answers[2].header("retry-after").is_some(),
+        "a 429 keeps Retry-After"
+    );
+}

@@ -203,8 +203,15 @@ fn a_429_holds_every_request_for_its_wait() {
         &h("\"default\";r=7;t=300", ""),
         Some(300_000),
     );
-    assert_eq!(p.remaining(), Some(0));
     assert_eq!(p.delay_ms(T0 + 1.0), 300_000);
+    // A short 429 holds only for its own wait: the budget the headers give applies after.
+    let mut p = Pacer::default();
+    round_trip(&mut p, T0, 50, 300);
+    p.on_send();
+    p.on_answer(T0 + 1.0, 429, &h("\"default\";r=48;t=300", ""), Some(1_000));
+    assert_eq!(p.delay_ms(T0 + 1.0), 1_000);
+    assert_eq!(p.delay_ms(T0 + 1_001.0), 0);
+    assert_eq!(p.remaining(), Some(48));
 }
 
 #[test]

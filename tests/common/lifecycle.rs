@@ -193,8 +193,23 @@ async fn retire_many_abort_resolves_with_what_happened() {
         aborted >= 12,
         "unfinished ones failed as aborted: {failed:?}"
     );
+    // Unfinished ones were not deleted, but for one whose DELETE was already on its way when
+    // the abort came: the API may have done it.
+    let events = Array::from(&get(&state, "events"));
     for (id, _) in &failed {
-        assert_eq!(deleted_count(&a, id).await, 0.0, "{id} was not deleted");
+        let last = events
+            .iter()
+            .filter(|e| s(e, "certificateId") == *id)
+            .map(|e| s(&e, "step"))
+            .filter(|step| !matches!(step.as_str(), "done" | "refused" | "failed"))
+            .last()
+            .unwrap_or_default();
+        let n = deleted_count(&a, id).await;
+        if last == "deleting" {
+            assert!(n <= 1.0, "{id}");
+        } else {
+            assert_eq!(n, 0.0, "{id} after {last} was not deleted");
+        }
     }
 }
 

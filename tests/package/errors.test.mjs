@@ -302,7 +302,7 @@ describe("retire refuses before changing anything", () => {
     const acct = await emu.account();
     const cert = acct.certificates.in_use;
     const err = await rejection(client().retire(cert.id, { account_id: acct.id }));
-    checkError(err, "CertificateInUseError", { errors: [] });
+    checkError(err, "CertificateInUseError", { errors: [], api: true });
     assert.equal(err.certificate.in_use, true);
     assert.equal(err.certificate.id, cert.id);
     assert.deepEqual(await ops(emu, acct.id), ["GET get"]);
@@ -311,7 +311,7 @@ describe("retire refuses before changing anything", () => {
     const acct = await emu.account();
     const cert = acct.certificates.custom;
     const err = await rejection(client().retire(cert.id, { account_id: acct.id }));
-    checkError(err, "UnsupportedCertificateError", { errors: [] });
+    checkError(err, "UnsupportedCertificateError", { errors: [], api: true });
     assert.equal(err.certificate.type, "custom");
     assert.deepEqual(await ops(emu, acct.id), ["GET get"]);
   });

@@ -139,7 +139,7 @@ describe("retire", () => {
     const err = await rejection(client().retire(cert.id, { account_id: acct.id }, { pollIntervalMs: 20, waitTimeoutMs: 150 }));
     const took = Date.now() - started;
     assert.ok(took >= 140 && took < 5000, `took ${took} ms`);
-    checkError(err, "CertificateNotInactiveError", { errors: [] });
+    checkError(err, "CertificateNotInactiveError", { errors: [], api: true });
     assert.equal(err.certificate.id, cert.id);
     assert.equal(err.certificate.binding_status, "pending_deletion");
     const log = await ops(emu, acct.id);

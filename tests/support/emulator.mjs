@@ -40,6 +40,7 @@ export async function startEmulator(args = []) {
     },
     addCertificates: (account, fields) => control("POST", `/accounts/${account}/certificates`, fields),
     patchCertificate: (account, id, fields) => control("PATCH", `/accounts/${account}/certificates/${id}`, fields),
+    limits: (account, body) => control("POST", `/accounts/${account}/limits`, body),
     faults: (account, faults) => control("POST", `/accounts/${account}/faults`, { faults }),
     log: async (account) => (await control("GET", `/accounts/${account}/log`)).requests,
     state: (account) => control("GET", `/accounts/${account}/state`),
