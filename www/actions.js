@@ -35,7 +35,6 @@ export function forgetClient() {
   }
 }
 
-const cancelButton = $("cancel");
 let current; // { controller } while an action runs
 
 /** The controls an action disables while it runs: buttons and checkboxes of the list. */
@@ -45,9 +44,10 @@ function controls() {
 
 /**
  * Run `action(client, signal)` unless another action is running; its errors go to the alert.
- * `onError(err)` (optional) runs before the alert is shown.
+ * `onError(err)` (optional) runs before the alert is shown. `cancel`: the Cancel button to
+ * show meanwhile (one next to what the action shows; the one by the action buttons by default).
  */
-export async function run(label, action, { onError } = {}) {
+export async function run(label, action, { onError, cancel = $("cancel") } = {}) {
   if (current) return;
   const controller = new AbortController();
   current = { controller };
@@ -55,7 +55,7 @@ export async function run(label, action, { onError } = {}) {
   setStatus(`${label}…`);
   for (const c of controls()) c.disabled = true;
   document.body.setAttribute("aria-busy", "true");
-  cancelButton.hidden = false;
+  cancel.hidden = false;
   try {
     const pkg = await loadPackage().catch((cause) => {
       throw Object.assign(new Error(`The wasm module could not be loaded (${cause?.message ?? cause}).`), { name: "LoadError", errors: [] });
@@ -74,8 +74,8 @@ export async function run(label, action, { onError } = {}) {
     // Rows of deleted certificates stay disabled.
     for (const c of controls()) c.disabled = c.closest("tr.deleted") !== null;
     document.body.removeAttribute("aria-busy");
-    cancelButton.hidden = true;
+    cancel.hidden = true;
   }
 }
 
-cancelButton.addEventListener("click", () => current?.controller.abort());
+for (const id of ["cancel", "bulk-cancel"]) $(id).addEventListener("click", () => current?.controller.abort());

@@ -4,7 +4,7 @@
 import { $, el, formatDate, formatValue, plural, setStatus, showSummary } from "./render.js";
 import { accountParams, confirmAction, form, shortList } from "./forms.js";
 import { run } from "./actions.js";
-import { endBar, startBar, updateBar } from "./progress.js";
+import { endBar, failBar, startBar, updateBar } from "./progress.js";
 
 const list = {
   section: $("list-section"),
@@ -15,7 +15,7 @@ const list = {
   retireSelected: $("retire-selected"),
 };
 
-const rows = new Map(); // lower-case id -> { row, cert, box, stepCell }
+const rows = new Map(); // lower-case id -> { row, cert, box, statusText, stepText }
 let onPick = () => {};
 
 /** What Pick does after it puts the id in Certificate ID (app.js: look it up). */
@@ -50,23 +50,24 @@ export function renderList(certs) {
       form.certificateId.value = typeof cert?.id === "string" ? cert.id : "";
       onPick();
     });
-    const stepCell = td("Step", { class: "step", "data-col": "step", text: "" });
+    // The step of a Retire selected run shows under the binding status, as it happens.
+    const statusText = el("span", { class: "binding-status", text: formatValue(cert?.binding_status) });
+    const stepText = el("span", { class: "step", text: "" });
     const row = el("tr", { "data-id": id, class: [inUse && "in-use", custom && "custom"].filter(Boolean).join(" ") },
       td("Select", { class: "select-cell" }, box),
       td("ID", { class: "id-cell" }, el("span", { class: "mono", text: id }),
         ...(note ? [el("span", { class: "row-note", id: noteId, text: note })] : [])),
-      td("Binding status", { "data-col": "binding_status", text: formatValue(cert?.binding_status) }),
+      td("Binding status", { "data-col": "binding_status" }, statusText, stepText),
       td("In use", { "data-col": "in_use" }, inUse
         ? el("span", { class: "badge in-use", text: "yes" })
         : document.createTextNode(formatValue(cert?.in_use))),
       td("Type", { "data-col": "type" }, custom
         ? el("span", { class: "badge custom", text: "custom" })
         : document.createTextNode(formatValue(cert?.type))),
-      td("Expires", { text: formatDate(cert?.expires_on) }),
-      stepCell,
+      td("Expires", { class: "date", text: formatDate(cert?.expires_on) }),
       td("", { class: "pick-cell" }, pick));
     list.tbody.append(row);
-    rows.set(id.toLowerCase(), { row, cert, box, stepCell });
+    rows.set(id.toLowerCase(), { row, cert, box, statusText, stepText });
   }
   list.caption.textContent = `${plural(certs.length, "certificate")} in account ${accountParams().account_id}`;
   updateSelection();
@@ -98,7 +99,7 @@ export function markDeletedInList(id) {
   const r = rows.get(String(id).toLowerCase());
   if (!r) return;
   r.row.classList.add("deleted");
-  r.row.querySelector('[data-col="binding_status"]').textContent = "deleted";
+  r.statusText.textContent = "deleted";
   r.box.checked = false;
   r.box.disabled = true;
   r.row.querySelector("button.pick").disabled = true;
@@ -109,7 +110,7 @@ const ROW_STEP = {
   queued: () => "queued",
   checking: () => "checking",
   deactivating: () => "deactivating",
-  waiting: (cert) => `waiting (${formatValue(cert?.binding_status)})`,
+  waiting: () => "waiting",
   deleting: () => "deleting",
   done: () => "deleted",
   refused: () => "refused",
@@ -119,11 +120,9 @@ const ROW_STEP = {
 function setRowStep(id, step, cert, text) {
   const r = rows.get(String(id).toLowerCase());
   if (!r) return;
-  r.stepCell.textContent = text ?? (ROW_STEP[step] ?? (() => String(step)))(cert);
-  r.stepCell.dataset.step = step;
-  if (cert && typeof cert.binding_status === "string" && step !== "done") {
-    r.row.querySelector('[data-col="binding_status"]').textContent = cert.binding_status;
-  }
+  r.stepText.textContent = text ?? (ROW_STEP[step] ?? (() => String(step)))(cert);
+  r.stepText.dataset.step = step;
+  if (cert && typeof cert.binding_status === "string" && step !== "done") r.statusText.textContent = cert.binding_status;
 }
 
 /** A short reason for a refusal. */
@@ -131,6 +130,12 @@ function reason(err) {
   if (err?.name === "CertificateInUseError") return "in use by Gateway TLS inspection; turn on another certificate first";
   if (err?.name === "UnsupportedCertificateError") return "a custom certificate; not deleted through this API";
   return typeof err?.message === "string" ? err.message : "refused";
+}
+
+function shortReason(err) {
+  if (err?.name === "CertificateInUseError") return "in use";
+  if (err?.name === "UnsupportedCertificateError") return "custom";
+  return errorName(err);
 }
 
 const errorName = (err) => (typeof err?.name === "string" && err.name ? err.name : "Error");
@@ -143,13 +148,15 @@ function retireSelectedFlow() {
   }
   const ids = picked.map((r) => r.cert.id);
   const total = ids.length;
+  let started = false;
   return run(`Retiring ${plural(total, "certificate")}`, async (client, signal) => {
     const refusedAhead = picked.filter((r) => refusalNote(r.cert));
     const ok = await confirmAction({
       heading: `Retire ${plural(total, "certificate")}?`,
       intro: `This retires the ${plural(total, "selected certificate")} from account ${accountParams().account_id}: ` +
         "each is deactivated if needed, then deleted once it is inactive. It cannot be undone.",
-      more: shortList(picked.map((r) => [r.cert.id, formatValue(r.cert.binding_status)])),
+      more: shortList(picked.map((r) => [r.cert.id, [formatValue(r.cert.binding_status),
+        r.cert.in_use === true && "in use: refused", r.cert.type === "custom" && "custom: refused"].filter(Boolean).join(", ")])),
       warning: refusedAhead.length
         ? `${plural(refusedAhead.length, "of them is", "of them are")} in use or custom: ` +
           "those are refused and left unchanged."
@@ -161,6 +168,7 @@ function retireSelectedFlow() {
       return;
     }
     for (const r of picked) setRowStep(r.cert.id, "queued");
+    started = true;
     startBar(total);
     setStatus(`Retiring ${plural(total, "certificate")}…`);
     let done = 0;
@@ -173,6 +181,17 @@ function retireSelectedFlow() {
       },
     });
     showOutcome(outcome, total, done, signal.aborted);
+  }, {
+    cancel: $("bulk-cancel"),
+    // retireMany rejects only before it starts (bad input: nothing was sent).
+    onError: (err) => {
+      if (!started) return;
+      failBar(`Nothing retired: ${errorName(err)}.`);
+      for (const r of picked) {
+        r.stepText.textContent = "";
+        delete r.stepText.dataset.step;
+      }
+    },
   });
 }
 
@@ -182,13 +201,14 @@ function showOutcome({ deleted = [], refused = [], failed = [] }, total, done, c
     setRowStep(cert?.id, "done");
   }
   for (const { certificateId, error } of refused) {
-    setRowStep(certificateId, "refused", undefined, `refused: ${errorName(error)}`);
+    setRowStep(certificateId, "refused", undefined, `refused: ${shortReason(error)}`);
   }
   const unstarted = [];
   for (const { certificateId, error } of failed) {
     const r = rows.get(String(certificateId).toLowerCase());
-    if (r?.stepCell.dataset.step === "queued") unstarted.push(certificateId);
-    setRowStep(certificateId, "failed", undefined, `failed: ${errorName(error)}`);
+    const notStarted = r?.stepText.dataset.step === "queued";
+    if (notStarted) unstarted.push(certificateId);
+    setRowStep(certificateId, "failed", undefined, notStarted ? `not started: ${errorName(error)}` : `failed: ${errorName(error)}`);
   }
   // Refused and deleted rows are unselected; failed ones stay selected, to try again.
   for (const { certificateId } of refused) {
@@ -223,7 +243,7 @@ function showOutcome({ deleted = [], refused = [], failed = [] }, total, done, c
     ? ` Cancelled: nothing more was started; the ${plural(failed.length, "certificate")} not finished ${failed.length === 1 ? "is" : "are"} listed as failed.`
     : "";
   showSummary(cancelled ? "Retire selected: cancelled" : "Retire selected: summary", `${counts}${note}`, ...details);
-  endBar(done, total, `${cancelled ? "Cancelled. " : ""}${counts}`);
+  endBar(done, total, `${cancelled ? "Cancelled. " : ""}${counts}`, cancelled);
   setStatus(`${cancelled ? "Cancelled. " : "Finished. "}${counts}`);
 }
 

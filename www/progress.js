@@ -90,6 +90,7 @@ const bulk = {
   bar: $("bulk-bar"),
   count: $("bulk-count"),
   live: $("bulk-live"),
+  label: $("bulk-label"),
 };
 const ANNOUNCE_EVERY_MS = 5_000;
 let announced = { at: 0, quarter: 0 };
@@ -100,6 +101,7 @@ function countText(done, total) {
 
 export function startBar(total) {
   bulk.section.hidden = false;
+  bulk.label.textContent = `Retiring ${plural(total, "certificate")}`;
   bulk.bar.max = Math.max(total, 1);
   bulk.bar.value = 0;
   bulk.count.textContent = countText(0, total);
@@ -119,8 +121,16 @@ export function updateBar(done, total) {
   }
 }
 
+/** retireMany refused to start (bad input). */
+export function failBar(outcome) {
+  bulk.label.textContent = "Retire selected: not started";
+  bulk.count.textContent = outcome;
+  bulk.live.textContent = outcome;
+}
+
 /** The end: the bar shows what finished; the live region says the outcome once. */
-export function endBar(done, total, outcome) {
+export function endBar(done, total, outcome, cancelled) {
+  bulk.label.textContent = cancelled ? "Retire selected: cancelled" : "Retire selected: finished";
   bulk.bar.value = done;
   bulk.count.textContent = `${countText(done, total)}. ${outcome}`;
   bulk.live.textContent = outcome;

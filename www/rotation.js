@@ -2,7 +2,7 @@
 // this page: Generate and activate (createAndActivate); after devices have the new certificate,
 // Turn on for TLS inspection (setInUse); then Deactivate and delete the old one (retire).
 
-import { $, formatValue, setStatus, showResult } from "./render.js";
+import { $, formatValue, plural, setStatus, showResult } from "./render.js";
 import { accountParams, certificateId, confirmAction } from "./forms.js";
 import { run } from "./actions.js";
 import { failSteps, finishSteps, onStep, resetSteps } from "./progress.js";
@@ -73,7 +73,7 @@ function turnOnFlow() {
       cert,
       warning: "Devices must already have received this certificate, which takes up to 24 hours after it is activated, " +
         "or their inspected connections will fail." +
-        (age !== undefined && age < 24 ? ` It was generated only ${age < 1 ? "less than an hour" : `${Math.floor(age)} hours`} ago.` : ""),
+        (age !== undefined && age < 24 ? ` It was generated ${age < 1 ? "less than an hour" : `only ${plural(Math.floor(age), "hour")}`} ago.` : ""),
       okLabel: "Turn on",
     });
     if (!ok) {
