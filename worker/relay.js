@@ -1,8 +1,13 @@
-// The relay: answers the six Gateway-certificate operations under /client/v4 by calling the
-// package with the caller's own credential headers, and serves the page for everything else.
+// The relay: answers the six Gateway-certificate operations and the one Gateway-configuration
+// PATCH that selects a certificate, under /client/v4, by calling the package with the caller's
+// own credential headers; serves the page for everything else.
 //
 // It never stores, logs or echoes a credential: the credential is read from the request, handed
 // to the package for this one call, and every string that goes back out is scrubbed of it.
+//
+// One upstream attempt per incoming request (the relay's client has maxRetries 0): the caller's
+// own client retries end to end, so attempts are never multiplied and a retried DELETE that finds
+// the certificate gone is recognised by the caller's client as a DELETE whose answer was lost.
 
 /** The Content-Security-Policy of the page (also in www/_headers and the page's <meta>). */
 export const CSP =
@@ -27,20 +32,29 @@ const PREFIX = "/client/v4";
 // Segments are taken as sent (still percent-encoded): the package validates them (UUID, 1..32
 // ASCII letters/digits) and refuses anything else before any upstream request.
 const ROUTE = /^\/client\/v4\/accounts\/([^/]+)\/gateway\/certificates(?:\/([^/]+)(?:\/(activate|deactivate))?)?$/;
+// /client/v4/accounts/{account_id}/gateway/configuration: PATCH only, one body shape only.
+const CONFIG_ROUTE = /^\/client\/v4\/accounts\/([^/]+)\/gateway\/configuration$/;
 
 // Codes of the errors this relay writes itself (the API's own errors are always passed as they
-// came). Cloudflare's: 7003 no route, 7001 method not allowed. Ours are in 1001..1009.
-const CODES = {
-  InvalidInputError: 1001,
-  APIConnectionError: 1002,
-  APIConnectionTimeoutError: 1003,
-  APIUserAbortError: 1004,
-  CertificateNotInactiveError: 1005,
-  CertificateInUseError: 1006,
-  UnsupportedCertificateError: 1007,
-  APIError: 1008,
+// came). Cloudflare's own: 7003 no route, 7001 method not allowed. Ours are 90000..90009, a range
+// no Cloudflare API error uses (its generic codes start at 1000), so a caller can tell who spoke.
+export const CODES = {
+  InvalidInputError: 90001,
+  APIConnectionError: 90002,
+  APIConnectionTimeoutError: 90003,
+  APIUserAbortError: 90004,
+  CertificateNotInactiveError: 90005,
+  CertificateInUseError: 90006,
+  UnsupportedCertificateError: 90007,
+  APIError: 90008,
+  CertificateNotAvailableError: 90009,
 };
-const INTERNAL_CODE = 1000;
+export const INTERNAL_CODE = 90000;
+
+/** Per-attempt upstream timeout when the var CF_API_TIMEOUT_MS is not set. */
+export const DEFAULT_TIMEOUT_MS = 20000;
+/** The largest request body the relay reads (create and the configuration PATCH). */
+export const MAX_BODY_BYTES = 4096;
 
 // Status for a package error that carries no usable HTTP status of its own.
 const STATUS_BY_NAME = {
@@ -52,10 +66,13 @@ const STATUS_BY_NAME = {
   CertificateInUseError: 409,
   UnsupportedCertificateError: 400,
   APIError: 502,
+  CertificateNotAvailableError: 409,
 };
 
 /** Which operation a path + method is: { op, accountId, certificateId } | { status: 404|405, allow } */
 export function route(pathname, method) {
+  const c = CONFIG_ROUTE.exec(pathname);
+  if (c) return method === "PATCH" ? { op: "select", accountId: c[1] } : { status: 405, allow: ["PATCH"] };
   const m = ROUTE.exec(pathname);
   if (!m) return { status: 404 };
   const [, accountId, certificateId, action] = m;
@@ -94,10 +111,12 @@ function credentialOptions(headers) {
   return opts;
 }
 
-/** Every secret string this request carries, for scrubbing (longest first). */
+/** Every secret string this request carries, for scrubbing (longest first). The email counts:
+ * it names the account holder, and the API's rate-limit headers are passed on as sent. */
 function secretsOf(headers, creds) {
   const out = new Set();
-  for (const v of [creds.apiToken, creds.apiKey, headers.get("Authorization"), headers.get("X-Auth-Key")]) {
+  for (const v of [creds.apiToken, creds.apiKey, creds.apiEmail, headers.get("Authorization"),
+    headers.get("X-Auth-Key"), headers.get("X-Auth-Email")]) {
     if (typeof v === "string" && v.length >= 4) out.add(v);
   }
   return [...out].sort((a, b) => b.length - a.length);
@@ -147,7 +166,7 @@ const PACKAGE_ERRORS = new Set([
   "NotFoundError", "ConflictError", "UnprocessableEntityError", "RateLimitError",
   "InternalServerError", "APIError", "APIConnectionError", "APIConnectionTimeoutError",
   "APIUserAbortError", "CertificateNotInactiveError", "CertificateInUseError",
-  "UnsupportedCertificateError",
+  "UnsupportedCertificateError", "CertificateNotAvailableError",
 ]);
 
 /** Is this one of the package's typed errors (and not a bug)? */
@@ -155,8 +174,38 @@ export function isPackageError(err) {
   return err instanceof Error && PACKAGE_ERRORS.has(err.name);
 }
 
-/** A package error (or anything thrown) as a failure envelope response. */
-export function errorResponse(err, secrets = []) {
+/**
+ * Whether the caller must not retry this answer: the relay's own verdicts (bad input, a
+ * certificate in the wrong state, a 2xx from the API that was not a success envelope, an abort,
+ * a bug). Every other failure is the upstream status of the relay's one attempt (or 502/504 for
+ * no answer), which the caller's client retries by its own rules exactly as if it had called the
+ * API itself.
+ */
+function isFinal(err, known) {
+  if (!known) return true;
+  switch (err.name) {
+    case "APIConnectionError":
+    case "APIConnectionTimeoutError":
+      return false;
+    case "APIError":
+      return !(Number.isInteger(err.status) && err.status >= 400); // a bad 2xx is never retried
+    case "InvalidInputError":
+    case "APIUserAbortError":
+    case "CertificateNotInactiveError":
+    case "CertificateInUseError":
+    case "UnsupportedCertificateError":
+    case "CertificateNotAvailableError":
+      return true;
+    default:
+      return false; // an HTTP error of the API: the caller's client applies its status rule
+  }
+}
+
+/**
+ * A package error (or anything thrown) as a failure envelope response. `extraHeaders` (the API's
+ * rate-limit headers) are added as they are, scrubbed like everything else.
+ */
+export function errorResponse(err, secrets = [], extraHeaders = {}) {
   const known = isPackageError(err);
   const name = known ? err.name : "Error";
   let status = known && Number.isInteger(err.status) ? err.status : undefined;
@@ -169,15 +218,15 @@ export function errorResponse(err, secrets = []) {
       ? { code: CODES[name] ?? INTERNAL_CODE, message: `${name}: ${String(err.message ?? "").slice(0, 2000)}` }
       : { code: INTERNAL_CODE, message: "Internal error in the relay" }];
   }
-  const headers = { "X-Gateway-Certs-Error": name };
+  const headers = { ...extraHeaders, "X-Gateway-Certs-Error": name };
   if (known && typeof err.retryAfterMs === "number" && Number.isFinite(err.retryAfterMs) && err.retryAfterMs >= 0) {
     headers["Retry-After"] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
     headers["Retry-After-Ms"] = String(Math.round(err.retryAfterMs));
   }
   if (known && typeof err.cfRay === "string" && err.cfRay) headers["cf-ray"] = err.cfRay;
-  // This relay already retried (the package's defaults): tell clients that honour it not to
-  // multiply the attempts. A rate limit keeps its Retry-After for a later, deliberate retry.
-  headers["x-should-retry"] = "false";
+  // The relay made one attempt and leaves retrying to the caller, except for its own final
+  // verdicts, which say so to clients that honour x-should-retry.
+  if (isFinal(err, known)) headers["x-should-retry"] = "false";
   return failure(status, errors, headers, secrets);
 }
 
@@ -189,9 +238,40 @@ function invalidInput(message) {
   return err;
 }
 
+/**
+ * The request body as text, read up to MAX_BODY_BYTES: a longer one is refused without being
+ * read to its end (Content-Length is not trusted; the stream is counted).
+ */
+async function readBody(request) {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw invalidInput(`the request body is too large (more than ${MAX_BODY_BYTES} bytes)`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw invalidInput("the request body is not UTF-8");
+  }
+}
+
 async function readCreateBody(request) {
-  const text = await request.text();
-  if (text.length > 4096) throw invalidInput("the request body is too large");
+  const text = await readBody(request);
   if (text.trim() === "") return {};
   let body;
   try {
@@ -207,7 +287,62 @@ async function readCreateBody(request) {
   return params;
 }
 
-const SUCCESS_STATUS = { list: 200, create: 200, get: 200, delete: 200, activate: 202, deactivate: 201 };
+/** A plain JSON object (not an array, not null) whose keys are exactly `keys`. */
+function hasExactly(value, keys) {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return false;
+  const own = Object.keys(value);
+  return own.length === keys.length && keys.every((k) => Object.hasOwn(value, k));
+}
+
+export const SELECT_SHAPE = '{"settings":{"certificate":{"id":"<certificate id>"}}}';
+
+/**
+ * The certificate id of a configuration PATCH, whose body must be exactly
+ * {"settings":{"certificate":{"id":"<id>"}}} (whitespace aside): any other key, block or type, a
+ * duplicate key or an escaped character is refused, so the relay can only ever switch the
+ * certificate and never touch the rest of the Gateway configuration. The id itself is validated
+ * by the package (a UUID) before anything is sent.
+ */
+async function readSelectBody(request) {
+  const text = await readBody(request);
+  const refuse = (why) => invalidInput(`the request body must be exactly ${SELECT_SHAPE}: ${why}`);
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw refuse("it is not JSON");
+  }
+  if (!hasExactly(body, ["settings"])) throw refuse("the top level must hold only settings");
+  if (!hasExactly(body.settings, ["certificate"])) throw refuse("settings must hold only certificate");
+  if (!hasExactly(body.settings.certificate, ["id"])) throw refuse("certificate must hold only id");
+  const { id } = body.settings.certificate;
+  if (typeof id !== "string") throw refuse("id must be a string");
+  // JSON.parse keeps the last of duplicate keys and decodes escapes: the text must be the
+  // canonical form of what was parsed, so no other parser can read it differently.
+  if (text.replace(/[ \t\n\r]/g, "") !== JSON.stringify({ settings: { certificate: { id } } })) {
+    throw refuse("duplicate keys, escapes or whitespace inside the id");
+  }
+  return id;
+}
+
+/** The API's rate-limit headers as the relay's client last saw them, to pass on as sent. */
+function rateLimitHeadersOf(client) {
+  if (!client || typeof client.rateLimitHeaders !== "function") return {};
+  const seen = client.rateLimitHeaders() ?? {};
+  const out = {};
+  if (typeof seen.ratelimit === "string") out.Ratelimit = seen.ratelimit;
+  if (typeof seen.ratelimitPolicy === "string") out["Ratelimit-Policy"] = seen.ratelimitPolicy;
+  return out;
+}
+
+/** The relay's per-attempt upstream timeout: the var CF_API_TIMEOUT_MS, else 20 s. */
+function timeoutOf(env) {
+  const ms = Number(env && env.CF_API_TIMEOUT_MS);
+  return Number.isInteger(ms) && ms > 0 ? ms : DEFAULT_TIMEOUT_MS;
+}
+
+const SUCCESS_STATUS = { list: 200, create: 200, get: 200, delete: 200, activate: 202, deactivate: 201, select: 200 };
+const READS_BODY = new Set(["create", "select"]);
 
 /** Answer one API request under /client/v4. */
 export async function handleApi(request, env, GatewayCertificates) {
@@ -216,7 +351,7 @@ export async function handleApi(request, env, GatewayCertificates) {
   // Drain a body we will not read (the package sends {} with activate/deactivate; anything
   // may come with a 404/405): workerd drops the keep-alive connection otherwise, and the
   // caller's next request on it fails with a reset.
-  if (r.op !== "create" && request.body) {
+  if (!READS_BODY.has(r.op) && request.body) {
     try {
       await request.arrayBuffer();
     } catch {}
@@ -228,14 +363,16 @@ export async function handleApi(request, env, GatewayCertificates) {
 
   const creds = credentialOptions(request.headers);
   const secrets = secretsOf(request.headers, creds);
+  let client;
   try {
-    // Per-attempt upstream timeout (var CF_API_TIMEOUT_MS): with the default 60 s and two
-    // retries, a hung upstream would hold the page's request for three minutes.
-    const timeoutMs = Number(env && env.CF_API_TIMEOUT_MS);
-    const client = new GatewayCertificates({
+    // One attempt per incoming request (maxRetries 0): the caller's client retries end to end.
+    // The per-attempt timeout (var CF_API_TIMEOUT_MS, 20 s) stays well below the caller's (the
+    // package's default 60 s), even for a DELETE whose 5xx is followed by the package's GET.
+    client = new GatewayCertificates({
       ...creds,
       baseUrl: (env && env.CF_API_BASE_URL) || DEFAULT_API_BASE_URL,
-      ...(Number.isInteger(timeoutMs) && timeoutMs > 0 ? { timeoutMs } : {}),
+      timeoutMs: timeoutOf(env),
+      maxRetries: 0,
     });
     const params = { account_id: r.accountId };
     const options = request.signal ? { signal: request.signal } : {};
@@ -247,14 +384,16 @@ export async function handleApi(request, env, GatewayCertificates) {
       case "delete": result = await client.delete(r.certificateId, params, options); break;
       case "activate": result = await client.activate(r.certificateId, params, options); break;
       case "deactivate": result = await client.deactivate(r.certificateId, params, options); break;
+      case "select": result = await client.selectCertificate(await readSelectBody(request), params, options); break;
     }
-    return envelopeResponse(SUCCESS_STATUS[r.op], { success: true, errors: [], messages: [], result }, {}, secrets);
+    const body = { success: true, errors: [], messages: [], result };
+    return envelopeResponse(SUCCESS_STATUS[r.op], body, rateLimitHeadersOf(client), secrets);
   } catch (err) {
     if (!isPackageError(err)) {
       // Not a package error: a bug. Log what it is, never what the request carried.
       console.error(`relay: unexpected ${scrubString(String(err?.name ?? typeof err), secrets)}`);
     }
-    return errorResponse(err, secrets);
+    return errorResponse(err, secrets, rateLimitHeadersOf(client));
   }
 }
 

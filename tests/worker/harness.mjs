@@ -3,6 +3,7 @@
 // pointing wherever the test says (the emulator). Shared by tests/worker and tests/page.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createServer, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import { Miniflare, Log, LogLevel } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
@@ -51,9 +52,10 @@ export function assembleSite() {
 
 /**
  * Start the Worker. Returns { url, fetch(path, init), output(), dispose() }; output() is
- * everything the Worker runtime printed (console.log/error of the Worker included).
+ * everything the Worker runtime printed (console.log/error of the Worker included). `vars`
+ * override wrangler.toml's (e.g. { CF_API_TIMEOUT_MS: "300" }).
  */
-export async function startWorker({ apiBaseUrl, port = 0 } = {}) {
+export async function startWorker({ apiBaseUrl, port = 0, vars = {} } = {}) {
   assembleSite();
   const { workerOptions, main } = unstable_getMiniflareWorkerOptions(`${root}wrangler.toml`);
   const chunks = [];
@@ -65,7 +67,7 @@ export async function startWorker({ apiBaseUrl, port = 0 } = {}) {
     scriptPath: main,
     modulesRoot: root,
     modulesRules: [{ type: "ESModule", include: ["**/*.js"] }, ...workerOptions.modulesRules],
-    bindings: { ...workerOptions.bindings, ...(apiBaseUrl ? { CF_API_BASE_URL: apiBaseUrl } : {}) },
+    bindings: { ...workerOptions.bindings, ...(apiBaseUrl ? { CF_API_BASE_URL: apiBaseUrl } : {}), ...vars },
     host: "127.0.0.1",
     port,
     handleRuntimeStdio(stdout, stderr) {
@@ -91,13 +93,13 @@ export async function startWorker({ apiBaseUrl, port = 0 } = {}) {
  * a proxy between them (`proxy(emu)` resolves to { url, close() }, e.g. a counting proxy).
  * Returns { emu, proxy, worker, stop() }; stop() disposes of them in reverse order.
  */
-export async function startEmulatorAndWorker({ emulatorArgs = [], proxy: startProxy } = {}) {
+export async function startEmulatorAndWorker({ emulatorArgs = [], proxy: startProxy, vars } = {}) {
   const emu = await startEmulator(emulatorArgs);
   let proxy;
   let worker;
   try {
     proxy = startProxy ? await startProxy(emu) : undefined;
-    worker = await startWorker({ apiBaseUrl: proxy ? proxy.url : emu.url });
+    worker = await startWorker({ apiBaseUrl: proxy ? proxy.url : emu.url, vars });
   } catch (err) {
     await proxy?.close();
     await emu.stop();
@@ -112,6 +114,45 @@ export async function startEmulatorAndWorker({ emulatorArgs = [], proxy: startPr
       await proxy?.close();
       await emu.stop();
     },
+  };
+}
+
+/**
+ * A loopback proxy in front of the emulator (`startEmulatorAndWorker({ proxy: startRecordingProxy })`)
+ * that records every exchange between the Worker and the API: { method, path, body (text),
+ * status, headers (the answer's, lower-case names) }. A connection the emulator resets is
+ * recorded with status null and reset on to the Worker.
+ */
+export async function startRecordingProxy(emu) {
+  const target = new URL(emu.origin);
+  const exchanges = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const entry = { method: req.method, path: req.url, body: body.toString("utf8"), status: null, headers: {} };
+      exchanges.push(entry);
+      const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+        entry.status = upRes.statusCode;
+        entry.headers = { ...upRes.headers };
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+        upRes.on("error", () => res.destroy());
+      });
+      up.on("error", () => res.destroy());
+      up.end(body);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    url: `${origin}/client/v4`,
+    /** Exchanges so far (the same objects: a status fills in when the answer comes). */
+    exchanges: () => [...exchanges],
+    count: () => exchanges.length,
+    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); }),
   };
 }
 

@@ -1,7 +1,8 @@
 // Issue 5, items 4 and 5, through the relay Worker in workerd (Miniflare from wrangler.toml):
-// bad paths and bad credential headers are refused with a 4xx Cloudflare-shaped envelope and
-// send nothing upstream (a counting proxy sits between the Worker and the emulator); and no
-// failure path puts a credential into a response body, a response header or the Worker's log.
+// bad paths, bad credential headers and bad configuration PATCH bodies are refused with a 4xx
+// Cloudflare-shaped envelope and send nothing upstream (a counting proxy sits between the Worker
+// and the emulator); and no failure path (nor a success's passed-on rate-limit headers) puts a
+// credential into a response body, a response header or the Worker's log.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
@@ -23,6 +24,9 @@ before(async () => {
 after(async () => { await stack?.stop(); });
 
 const certs = (acct, rest = "") => `/client/v4/accounts/${acct}/gateway/certificates${rest}`;
+const config = (acct) => `/client/v4/accounts/${acct}/gateway/configuration`;
+const selectBody = (id) => JSON.stringify({ settings: { certificate: { id } } });
+const JSON_H = { "Content-Type": "application/json" };
 
 function assertFailureEnvelope(json, label) {
   assert.equal(typeof json, "object", `${label}: a JSON body`);
@@ -125,6 +129,23 @@ test("bad paths and bad credential headers: 4xx envelopes, nothing sent upstream
     ["POST", certs(A), { ...TOKEN_H, "Content-Type": "application/json" }, 400, JSON.stringify({ validity_period_days: -1 })],
     ["POST", certs(A), { ...TOKEN_H, "Content-Type": "application/json" }, 400, "[1]"],
     ["POST", certs(A), { ...TOKEN_H, "Content-Type": "application/json" }, 400, `{"validity_period_days": 30, "x": "${"y".repeat(5000)}"}`],
+    // the configuration PATCH: bad bodies (some holding a credential), bad ids, bad credentials
+    ["PATCH", config(A), { ...TOKEN_H, ...JSON_H }, 400, selectBody(TOKEN)],
+    ["PATCH", config(A), { ...TOKEN_H, ...JSON_H }, 400, `{"settings":{"certificate":{"id":"${id}"}},"token":"${TOKEN}"}`],
+    ["PATCH", config(A), { ...TOKEN_H, ...JSON_H }, 400, `{"settings":{"certificate":{"id":"${id}"},"tls_decrypt":{"enabled":true}}}`],
+    ["PATCH", config(A), { ...KEY_H, ...JSON_H }, 400, `not json ${KEY}`],
+    ["PATCH", config(A), { ...KEY_H, ...JSON_H }, 400, `{"settings":{"certificate":{"id":"${id}","email":"${EMAIL}"}}}`],
+    ["PATCH", config(A), { ...TOKEN_H, ...JSON_H }, 400, selectBody(`${id}/../../${id}`)],
+    ["PATCH", config(A), { ...TOKEN_H, ...JSON_H }, 400, `${selectBody(id)}${" ".repeat(5000)}`],
+    ["PATCH", config(`${A}0`), { ...TOKEN_H, ...JSON_H }, 400, selectBody(id)],
+    ["PATCH", config(`${A.slice(0, 31)}%2F`), { ...TOKEN_H, ...JSON_H }, 400, selectBody(id)],
+    ["PATCH", config(A), { Authorization: `Basic ${TOKEN}`, ...JSON_H }, 400, selectBody(id)],
+    ["PATCH", config(A), { ...TOKEN_H, ...KEY_H, ...JSON_H }, 400, selectBody(id)],
+    ["PATCH", config(A), JSON_H, 400, selectBody(id)],
+    ["GET", config(A), TOKEN_H, 405],
+    ["PUT", config(A), { ...TOKEN_H, ...JSON_H }, 405, selectBody(id)],
+    ["POST", config(A), { ...TOKEN_H, ...JSON_H }, 405, selectBody(id)],
+    ["PATCH", `${config(A)}/`, { ...TOKEN_H, ...JSON_H }, 404, selectBody(id)],
   ];
   let n = 0;
   for (const [method, path, headers, expected, body] of cases) {
@@ -217,6 +238,21 @@ test("no failure path puts a credential in a Worker response or log line", async
       await emu.faults(a.id, [{ op: "list", kind: "reset", times: 3 }]);
       return { path: certs(a.id) };
     });
+    for (const status of [400, 403, 503]) {
+      add(`configuration PATCH: ${status} echoing the credentials`, status, async (a) => {
+        await emu.faults(a.id, [{ op: "patch_configuration", kind: "status", status, body: echoEnvelope(status, scheme), headers: { "cf-ray": `${own(scheme)[0]}-EMU` } }]);
+        return { path: config(a.id), method: "PATCH", body: selectBody(a.certificates.available.id) };
+      });
+    }
+    add("configuration PATCH: a body holding the credentials", 400, async (a) => ({
+      path: config(a.id), method: "PATCH", body: `{"settings":{"certificate":{"id":"${own(scheme).join(" ")}"}}}`,
+    }));
+    add("Ratelimit headers holding the credentials (a 404)", 404, async (a) => {
+      await emu.faults(a.id, [{ op: "get", kind: "status", status: 404, headers: {
+        Ratelimit: `"default";r=5;t=9, "${own(scheme)[0]}";r=1;t=1`, "Ratelimit-Policy": `"${own(scheme).join(" ")}";q=1;w=1`,
+      } }]);
+      return { path: certs(a.id, `/${a.certificates.inactive.id}`), ratelimitRedacted: true };
+    });
   }
   // Wrong credentials that hold the real ones.
   rows.push(["AuthenticationError: a wrong token holding the real one", 401, "token", () => ({ Authorization: `Bearer ${TOKEN}0` }),
@@ -229,8 +265,8 @@ test("no failure path puts a credential in a Worker response or log line", async
   const names = new Set();
   for (const [label, expect, , headers, prepare] of rows) {
     const a = await emu.account();
-    const { path, method = "GET" } = await prepare(a);
-    const res = await worker.fetch(path, { method, headers: headers() });
+    const { path, method = "GET", body, ratelimitRedacted } = await prepare(a);
+    const res = await worker.fetch(path, { method, headers: { ...headers(), ...(body ? JSON_H : {}) }, body });
     const { text, json } = await readJson(res);
     assert.equal(res.status, expect, `${label}: ${text.slice(0, 300)}`);
     assertFailureEnvelope(json, label);
@@ -240,6 +276,26 @@ test("no failure path puts a credential in a Worker response or log line", async
       for (const [k, v] of res.headers) assert.ok(!v.includes(s), `${label}: header ${k} leaks ${s}`);
     }
     if (/echoing/.test(label)) assert.match(text, /\[redacted\]/, `${label}: redacted, not dropped`);
+    if (ratelimitRedacted) {
+      assert.match(res.headers.get("ratelimit") ?? "", /^"default";r=5;t=9, "\[redacted\]";r=1;t=1$/, `${label}: Ratelimit passed on, redacted`);
+      assert.match(res.headers.get("ratelimit-policy") ?? "", /\[redacted\]/, `${label}: Ratelimit-Policy redacted`);
+    }
+  }
+  // A success whose rate-limit headers hold the credentials: passed on, redacted.
+  for (const [scheme, headers] of [["token", T], ["key", K]]) {
+    const a = await emu.account();
+    await emu.faults(a.id, [{ op: "list", kind: "latency", delay_ms: 0, headers: {
+      Ratelimit: `"${own(scheme)[0]}";r=5;t=9`, "Ratelimit-Policy": `"default";q=10;w=60, "${own(scheme).join(" ")}";q=1;w=1`,
+    } }]);
+    const res = await worker.fetch(certs(a.id), { headers: headers() });
+    const text = await res.text();
+    assert.equal(res.status, 200, `success with echoing rate-limit headers (${scheme}): ${text.slice(0, 200)}`);
+    assert.equal(res.headers.get("ratelimit"), '"[redacted]";r=5;t=9');
+    assert.match(res.headers.get("ratelimit-policy"), /^"default";q=10;w=60, "\[redacted\]/);
+    for (const s of SECRETS) {
+      assert.ok(!text.includes(s), `success (${scheme}): the body leaks ${s}`);
+      for (const [k, v] of res.headers) assert.ok(!v.includes(s), `success (${scheme}): header ${k} leaks ${s}`);
+    }
   }
   const out = worker.output();
   for (const s of SECRETS) assert.ok(!out.includes(s), `the Worker's log holds ${s}`);

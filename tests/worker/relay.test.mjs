@@ -1,6 +1,6 @@
 // The Worker in workerd (Miniflare, configured from wrangler.toml) with the API emulator behind
 // it: the six operations relayed with both credential schemes, everything else refused, and no
-// credential ever echoed or logged.
+// credential ever echoed or logged. (The configuration PATCH: configuration.test.mjs.)
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { CSP, readJson, startEmulatorAndWorker, startWorker } from "./harness.mjs";
@@ -142,7 +142,9 @@ describe("refused without reaching the API", () => {
       "/client/v4/",
       "/client/v4/user/tokens/verify",
       `/client/v4/accounts/${acct.id}`,
-      `/client/v4/accounts/${acct.id}/gateway/configuration`,
+      `/client/v4/accounts/${acct.id}/gateway/configuration/`,
+      `/client/v4/accounts/${acct.id}/gateway/configuration/custom_certificate`,
+      `/client/v4/accounts/${acct.id}/gateway/rules`,
       `/client/v4/accounts/${acct.id}/gateway/certificates/`,
       `${certPath(acct.id, id)}/`,
       `${certPath(acct.id, id)}/rotate`,
@@ -169,6 +171,11 @@ describe("refused without reaching the API", () => {
       ["DELETE", certPath(acct.id, id, "deactivate"), "POST"],
       ["OPTIONS", certPath(acct.id, id), "GET, DELETE"],
       ["HEAD", certPath(acct.id), "GET, POST"],
+      ["GET", `/client/v4/accounts/${acct.id}/gateway/configuration`, "PATCH"],
+      ["PUT", `/client/v4/accounts/${acct.id}/gateway/configuration`, "PATCH"],
+      ["POST", `/client/v4/accounts/${acct.id}/gateway/configuration`, "PATCH"],
+      ["DELETE", `/client/v4/accounts/${acct.id}/gateway/configuration`, "PATCH"],
+      ["OPTIONS", `/client/v4/accounts/${acct.id}/gateway/configuration`, "PATCH"],
     ];
     for (const [method, path, allow] of cases) {
       const res = await worker.fetch(path, { method, headers: { ...SCHEMES.token(), Origin: "https://evil.example" } });
@@ -273,7 +280,8 @@ describe("errors become envelopes", () => {
       assert.equal(res.status, 502);
       assertEnvelope(json, false);
       assert.equal(res.headers.get("x-gateway-certs-error"), "APIConnectionError");
-      assert.equal(json.errors[0].code, 1002);
+      assert.equal(json.errors[0].code, 90002);
+      assert.equal(res.headers.get("x-should-retry"), null, "left to the caller's client to retry");
       assertNoSecret(res, text);
       assert.ok(!dead.output().includes(emu.api_token));
     } finally {
