@@ -66,6 +66,8 @@ const STATUS_BY_NAME = {
   CertificateInUseError: 409,
   UnsupportedCertificateError: 400,
   APIError: 502,
+  // A single call that found the rate limit's budget spent for long: nothing was sent.
+  RateLimitError: 429,
   CertificateNotAvailableError: 409,
 };
 
