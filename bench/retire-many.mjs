@@ -130,6 +130,10 @@ budget allows for the requests each client actually sent: (windows needed - 1) x
 ${row(ours, "`retireMany` (concurrency 32)")}
 ${row(sdk, "official SDK, `Promise.all`, by hand")}
 
+A request refused with 429 does not spend the budget, so a client that gives up on
+certificates after its retries can show a ratio below 1: compare the deleted and failed columns
+too.
+
 Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.
 `;
 mkdirSync(join(ROOT, "bench/results"), { recursive: true });

@@ -7,6 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false
+# Offline, wrangler would try to download the `request.cf` sample data from
+# workers.cloudflare.com at start and print `ENOTFOUND` twice; the page does not use it.
+export CLOUDFLARE_CF_FETCH_ENABLED=false
 PORT="${PORT:-8787}"
 
 bash scripts/build.sh
@@ -39,6 +42,12 @@ cat <<MSG
   Try: List certificates → pick an inactive one → Delete; or an available one → Deactivate
   and delete; or select several → Retire selected. The in-use and custom ones are refused.
   Only 2 more can be activated (10 available at most). Ctrl-C stops the demo.
+
+  The command line, from another terminal in this folder, against the same emulator:
+    export CLOUDFLARE_API_TOKEN=$token CLOUDFLARE_ACCOUNT_ID=$account
+    export CLOUDFLARE_API_BASE_URL=$api_url
+    npx cf-gateway-certs list
+    npx cf-gateway-certs cleanup --expired          # the plan; add --yes to do it
 
 MSG
 # The Worker in workerd, its upstream pointed at the emulator (already built above).
