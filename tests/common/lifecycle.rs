@@ -120,19 +120,19 @@ async fn retire_many_validates_everything_before_sending() {
         ),
         (str_(&good), JsValue::UNDEFINED),
         (
-            ids_array(&[good.clone()]),
+            ids_array(std::slice::from_ref(&good)),
             obj(&[("concurrency", num(0.0))]),
         ),
         (
-            ids_array(&[good.clone()]),
+            ids_array(std::slice::from_ref(&good)),
             obj(&[("concurrency", num(33.0))]),
         ),
         (
-            ids_array(&[good.clone()]),
+            ids_array(std::slice::from_ref(&good)),
             obj(&[("concurrency", num(1.5))]),
         ),
         (
-            ids_array(&[good.clone()]),
+            ids_array(std::slice::from_ref(&good)),
             obj(&[("pollIntervalMs", num(1.0))]),
         ),
     ] {
@@ -143,7 +143,11 @@ async fn retire_many_validates_everything_before_sending() {
         .await;
     }
     err(
-        client().retire_many(ids_array(&[good.clone()]), params(""), JsValue::UNDEFINED),
+        client().retire_many(
+            ids_array(std::slice::from_ref(&good)),
+            params(""),
+            JsValue::UNDEFINED,
+        ),
         "InvalidInputError",
     )
     .await;
@@ -201,8 +205,7 @@ async fn retire_many_abort_resolves_with_what_happened() {
             .iter()
             .filter(|e| s(e, "certificateId") == *id)
             .map(|e| s(&e, "step"))
-            .filter(|step| !matches!(step.as_str(), "done" | "refused" | "failed"))
-            .last()
+            .rfind(|step| !matches!(step.as_str(), "done" | "refused" | "failed"))
             .unwrap_or_default();
         let n = deleted_count(&a, id).await;
         if last == "deleting" {
