@@ -22,24 +22,10 @@ let emu;
 let worker;
 let browser;
 let stack;
-// What the Worker in this tree relays (probed once).
-const relay = { configuration: false, ratelimit: false };
-
 before(async () => {
   stack = await startEmulatorAndWorker();
   ({ emu, worker } = stack);
   browser = await launchChromium();
-  const auth = { authorization: `Bearer ${emu.api_token}` };
-  // The route answers a body that is not exactly {"settings":{"certificate":{"id":…}}} with 400;
-  // without the route, 404 (or 405).
-  const patch = await worker.fetch(`/client/v4/accounts/${"a".repeat(32)}/gateway/configuration`,
-    { method: "PATCH", headers: { ...auth, "content-type": "application/json" }, body: "{}" });
-  await patch.arrayBuffer();
-  relay.configuration = patch.status !== 404 && patch.status !== 405;
-  const probe = await emu.account({ seed: "empty" });
-  const list = await worker.fetch(`/client/v4/accounts/${probe.id}/gateway/certificates`, { headers: auth });
-  await list.arrayBuffer();
-  relay.ratelimit = list.headers.has("ratelimit");
 });
 
 after(async () => {
@@ -47,12 +33,9 @@ after(async () => {
   await stack?.stop();
 });
 
-/**
- * A fresh page on the Worker with `account` filled in. `direct`: the API base URL is the
- * emulator itself (and the CSP is bypassed for this context so the browser may reach it).
- */
-async function openPage({ account, viewport, direct = false }) {
-  const context = await browser.newContext({ viewport: viewport ?? { width: 1000, height: 900 }, bypassCSP: direct });
+/** A fresh page on the Worker (the page's API base URL is its relay) with `account` filled in. */
+async function openPage({ account, viewport }) {
+  const context = await browser.newContext({ viewport: viewport ?? { width: 1000, height: 900 } });
   const page = await context.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
@@ -61,7 +44,6 @@ async function openPage({ account, viewport, direct = false }) {
   await page.waitForSelector("html[data-ready=true]");
   await page.getByLabel("Account ID").fill(account.id);
   await page.getByLabel("API token").fill(emu.api_token);
-  if (direct) await page.getByLabel("API base URL").fill(emu.url);
   return { context, page, problems };
 }
 
@@ -228,9 +210,7 @@ describe("Retire selected", () => {
   test("a small rate-limit budget: no 429, all deleted", async (t) => {
     // 30 requests per 3 s for this account; retiring 14 takes about 45.
     const acct = await emu.account({ seed: "fleet", rate_limit: { limit: 30, window_ms: 3_000 } });
-    const direct = !relay.ratelimit;
-    if (direct) t.diagnostic("the Worker does not pass the Ratelimit headers through yet: the page talks to the emulator directly");
-    const { page, context, problems } = await openPage({ account: acct, direct });
+    const { page, context, problems } = await openPage({ account: acct });
     await listAll(page, 16);
     await page.getByRole("checkbox", { name: "Select all", exact: true }).check();
     assert.match(await page.locator("#selection-count").innerText(), /^16 of 16 selected$/);
@@ -286,9 +266,7 @@ describe("Rotation", () => {
   test("Generate and activate, Turn on for TLS inspection, Deactivate and delete the old one", async (t) => {
     const acct = await emu.account();
     const old = acct.certificates.in_use.id;
-    const direct = !relay.configuration;
-    if (direct) t.diagnostic("the Worker has no Gateway configuration route yet: the page talks to the emulator directly");
-    const { page, context, problems } = await openPage({ account: acct, direct });
+    const { page, context, problems } = await openPage({ account: acct });
     // The limit is visible before anything is clicked.
     assert.match(await page.locator("#generate-limit").innerText(), /Only 3 certificates can be generated per account per day/);
     assert.equal(await page.locator("#generate-limit").isVisible(), true);
@@ -353,7 +331,7 @@ describe("Rotation", () => {
 
   test("Turn on refuses a certificate that is not available, before any PATCH", async () => {
     const acct = await emu.account();
-    const { page, context, problems } = await openPage({ account: acct, direct: !relay.configuration });
+    const { page, context, problems } = await openPage({ account: acct });
     await page.getByLabel("Certificate ID").fill(acct.certificates.inactive.id);
     await button(page, "Turn on for TLS inspection").click();
     await page.getByRole("alert").getByText("CertificateNotAvailableError").waitFor();
