@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npx cf-gateway-certs <command> [options]`: the command line of the package (contract §6).
+// `npx cf-gateway-certs <command> [options]`: the command line of the package (docs/cli.md).
 // A thin layer over the package's Node entry: it parses arguments, reads credentials from the
 // environment, calls one method and prints the outcome. Every rule about certificates
 // (validation, retries, the rate limit, what retire refuses) is the package's.

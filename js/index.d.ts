@@ -1,5 +1,5 @@
 // Type declarations for cf-gateway-certs: one set for every runtime entry (node, browser,
-// workerd), since they all export the same API. See the README and the API contract.
+// workerd), since they all export the same API. See the README and docs/api.md.
 
 /**
  * A Zero Trust Gateway certificate: the API's unwrapped `result`, as a plain object with the
