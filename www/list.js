@@ -32,6 +32,12 @@ function refusalNote(cert) {
 
 const td = (label, props, ...children) => el("td", { "data-label": label, ...props }, ...children);
 
+/** Whether the certificate's `expires_on` is a valid date in the past. */
+function expired(cert) {
+  const t = typeof cert?.expires_on === "string" ? Date.parse(cert.expires_on) : NaN;
+  return Number.isFinite(t) && t < Date.now();
+}
+
 export function renderList(certs) {
   list.section.hidden = false;
   list.tbody.replaceChildren();
@@ -64,7 +70,7 @@ export function renderList(certs) {
       td("Type", { "data-col": "type" }, custom
         ? el("span", { class: "badge custom", text: "custom" })
         : document.createTextNode(formatValue(cert?.type))),
-      td("Expires", { class: "date", text: formatDate(cert?.expires_on) }),
+      td("Expires", { class: "date", text: formatDate(cert?.expires_on) + (expired(cert) ? " (expired)" : "") }),
       td("", { class: "pick-cell" }, pick));
     list.tbody.append(row);
     rows.set(id.toLowerCase(), { row, cert, box, statusText, stepText });

@@ -85,6 +85,10 @@ describe("Retire selected", () => {
     const customRow = page.locator(`#certificates tbody tr[data-id="${C.custom.id}"]`);
     assert.equal(await customRow.locator('[data-col="type"]').innerText(), "custom");
     assert.match(await customRow.innerText(), /custom: refused if selected/);
+    // Expired certificates say so (the fleet's expires_on are relative to now).
+    const expiredRow = page.locator(`#certificates tbody tr[data-id="${C.inactive_expired_1.id}"]`);
+    assert.match(await expiredRow.innerText(), /\(expired\)/);
+    assert.doesNotMatch(await page.locator(`#certificates tbody tr[data-id="${C.inactive_1.id}"]`).innerText(), /expired/);
 
     const eligible = ["available_1", "available_2", "inactive_1", "inactive_expired_1", "pending_deletion_1", "pending_deployment"]
       .map((role) => C[role].id);
