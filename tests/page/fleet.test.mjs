@@ -4,11 +4,8 @@
 // (Generate and activate, Turn on for TLS inspection, Deactivate and delete the old one).
 // Screenshots go to test-results/page/ (2x-*.png: many at once, 3x-*.png: rotation).
 //
-// Two routes this relies on belong to the Worker (contract section 5): the Gateway
-// configuration PATCH (Turn on) and the passing through of the Ratelimit headers (pacing).
-// Where the Worker in this tree lacks one, the test that needs it points the page's API base URL
-// straight at the emulator (which answers CORS), with the page's CSP bypassed for that browser
-// context only (its connect-src allows only the page's own origin), and says so in a diagnostic.
+// Both go through the Worker's relay: its Gateway configuration PATCH (Turn on) and the
+// Ratelimit headers it passes on (the page's client paces itself by them).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
