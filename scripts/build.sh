@@ -13,12 +13,18 @@ node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-t
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   --strip-debug --strip-producers --strip-target-features \
   pkg/cf_gateway_certs_bg.wasm -o pkg/cf_gateway_certs_bg.wasm
-# One minified glue file: the generated glue with the edge's JS snippet (src/wasm/fetch.js)
-# bundled in, so the package is two files whatever wasm-bindgen's snippet layout.
-node_modules/.bin/esbuild pkg/cf_gateway_certs.js --bundle --minify --format=esm --log-level=warning \
+# One minified glue file: the generated glue and the JS driver (src/wasm/driver.js: the public
+# GatewayCertificates and deleteCertificate over the wasm Core), so the package is two files.
+cat > pkg/entry.js <<'JS'
+import { Core } from "./cf_gateway_certs.js";
+import { bind } from "../src/wasm/driver.js";
+export { default, initSync } from "./cf_gateway_certs.js";
+export const { GatewayCertificates, deleteCertificate } = bind(Core);
+JS
+node_modules/.bin/esbuild pkg/entry.js --bundle --minify --format=esm --log-level=warning \
   --outfile=pkg/cf_gateway_certs.min.js
 mv pkg/cf_gateway_certs.min.js pkg/cf_gateway_certs.js
-rm -rf pkg/snippets
+rm -rf pkg/snippets pkg/entry.js
 # The same wasm as base64 in an ES module, for js/inline.js ("cf-gateway-certs/inline"): bundlers
 # that neither copy nor rewrite `new URL("….wasm", import.meta.url)` (esbuild, plain Rollup).
 node -e 'const fs = require("fs");

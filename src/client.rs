@@ -1,15 +1,15 @@
-//! The request loop: attempts, retries, the follow-up GET after a failed DELETE, and
-//! `retire`. Generic over a [`Platform`] that does the I/O (`fetch` and timers in wasm, a
-//! scripted fake in the native tests), so all of the policy is tested without a network.
+//! The client: its configuration, the request and response types, and a driver that runs
+//! the sans-IO machines of [`crate::machine`] over a [`Platform`] doing the I/O (the native
+//! tests' scripted fakes), so all of the policy is tested without a network.
 
 use crate::endpoint::{Method, Operation};
-use crate::envelope::{describe, interpret_redacted, Json};
+use crate::envelope::Json;
 use crate::error::{Error, ErrorKind};
+use crate::machine::{Action, Call, Ctx, Event, Machine};
 use crate::ratelimit::Pacer;
 use crate::retire::Step;
-use crate::retry::{backoff_ms, server_wait_ms, status_is_retryable, MAX_SERVER_WAIT_MS};
 use crate::text::push_u64;
-use crate::validate::{self, AccountId, Auth, CertificateId, MAX_RETRIES, MAX_TIMER_MS};
+use crate::validate::{self, Auth, CertificateId, MAX_RETRIES, MAX_TIMER_MS};
 use std::cell::RefCell;
 
 /// Default base URL of the API.
@@ -84,7 +84,7 @@ pub enum TransportError {
 /// How long a call may hold a request while the rate limit's budget is spent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Patience {
-    /// A single call waits as long as a server-named wait is slept ([`MAX_SERVER_WAIT_MS`]);
+    /// A single call waits as long as a server-named wait is slept ([`crate::retry::MAX_SERVER_WAIT_MS`]);
     /// past that it fails at once with `RateLimitError`, nothing sent.
     Call,
     /// A flow (`retire`, `retireMany`, rotation) waits for the reset, however long: it exists
@@ -152,37 +152,10 @@ impl Client {
         (r.map(str::to_owned), p.map(str::to_owned))
     }
 
-    /// Holds the request while the budget is spent, sends it, and books its answer.
-    async fn send<P: Platform>(
-        &self,
-        p: &P,
-        request: &HttpRequest,
-        patience: Patience,
-    ) -> Result<HttpResponse<P::Json>, TransportError> {
-        loop {
-            let wait = self.pacer.borrow_mut().delay_ms(p.now_ms());
-            if wait == 0 {
-                break;
-            }
-            if patience == Patience::Call && wait > MAX_SERVER_WAIT_MS {
-                return Err(TransportError::Held(wait));
-            }
-            p.sleep(wait).await?;
-        }
-        self.pacer.borrow_mut().on_send();
-        let answer = p.send(request, self.config.timeout_ms).await;
-        let mut pacer = self.pacer.borrow_mut();
-        match &answer {
-            Ok(r) => {
-                let now = p.now_ms();
-                let wait = (r.status == 429)
-                    .then(|| server_wait_ms(r.status, &r.headers, now))
-                    .flatten();
-                pacer.on_answer(now, r.status, &r.headers, wait);
-            }
-            Err(_) => pacer.on_no_answer(),
-        }
-        answer
+    /// The budget every call of this client shares.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the wasm Core's; drive reads the field
+    pub(crate) fn pacer(&self) -> &RefCell<Pacer> {
+        &self.pacer
     }
 }
 
@@ -237,7 +210,8 @@ impl Config {
         })
     }
 
-    fn request(&self, op: &Operation) -> HttpRequest {
+    /// The request for `op`, credentials included.
+    pub(crate) fn request(&self, op: &Operation) -> HttpRequest {
         let mut headers = vec![("Accept", String::from("application/json"))];
         let body = op.body();
         if body.is_some() {
@@ -259,148 +233,68 @@ pub async fn execute<P: Platform>(
     p: &P,
     op: &Operation,
 ) -> Result<P::Json, Error<P::Json>> {
-    execute_seen(client, p, op, Patience::Call)
+    let call = Call::new(op.clone(), Patience::Call, &client.config);
+    drive(client, p, &RefCell::new(call)).await
+}
+
+/// Runs a machine to its end over a platform (lane 0).
+pub(crate) async fn drive<P: Platform, M: Machine<P::Json>>(
+    client: &Client,
+    p: &P,
+    machine: &RefCell<M>,
+) -> Result<P::Json, Error<P::Json>> {
+    drive_lane(client, p, machine, 0)
         .await
-        .map(|(json, _)| json)
+        .unwrap_or_else(|| Err(aborted()))
 }
 
-/// [`execute`] with the given patience, also giving the answer's `cf-ray` (for errors built
-/// from a certificate seen).
-pub(crate) async fn execute_seen<P: Platform>(
+/// Runs one lane of a machine over a platform: `None` when the lane is done without a result
+/// (`retireMany`).
+pub(crate) async fn drive_lane<P: Platform, M: Machine<P::Json>>(
     client: &Client,
     p: &P,
-    op: &Operation,
-    patience: Patience,
-) -> Result<(P::Json, Option<String>), Error<P::Json>> {
-    run(client, p, op, patience).await.map_err(|mut e| {
-        e.redact(&client.config.auth.secrets());
-        e
-    })
-}
-
-async fn run<P: Platform>(
-    client: &Client,
-    p: &P,
-    op: &Operation,
-    patience: Patience,
-) -> Result<(P::Json, Option<String>), Error<P::Json>> {
-    let cfg = &client.config;
-    let request = cfg.request(op);
-    let max_retries = if op.retryable() { cfg.max_retries } else { 0 };
-    let mut retry = 0u32;
-    let mut checked_certificate = false;
-    let mut follow_up_wait = None;
+    machine: &RefCell<M>,
+    lane: usize,
+) -> Option<Result<P::Json, Error<P::Json>>> {
+    let mut event = Event::Go;
     loop {
-        let retries_left = retry < max_retries;
-        let response = match client.send(p, &request, patience).await {
-            Ok(r) => r,
-            Err(TransportError::Aborted) => return Err(aborted()),
-            Err(TransportError::Held(ms)) => return Err(held(ms)),
-            Err(failure) => {
-                if retries_left {
-                    sleep(p, backoff_ms(retry, p.random())).await?;
-                    retry += 1;
-                    continue;
-                }
-                return Err(transport_error(failure, cfg.timeout_ms, retry + 1));
-            }
-        };
-        let status = response.status;
-        let secrets = cfg.auth.secrets();
-        let mut err =
-            match interpret_redacted(status, &response.body, response.json, op.shape(), &secrets) {
-                Ok(result) => return Ok((result, response.headers.cf_ray)),
-                Err(e) => e,
+        let action = {
+            let mut pacer = client.pacer.borrow_mut();
+            let mut cx = Ctx {
+                config: &client.config,
+                pacer: &mut pacer,
+                now: p.now_ms(),
+                random: p.random(),
+                aborted: p.aborted(),
             };
-        err.cf_ray = response.headers.cf_ray.clone();
-        if (200..300).contains(&status) {
-            return Err(err); // a 2xx that is not a success envelope is never retried
-        }
-        if status == 404 && retry > 0 && matches!(op, Operation::Delete(..)) {
-            // A lost answer (reset, timeout, 5xx from a proxy) may hide a DELETE that worked.
-            err.detail = GONE_AFTER_LOST_ANSWER.into();
-        }
-        // The API answers 500 (not a 4xx) when asked to delete a certificate that is still
-        // active; retrying cannot help. Look at the certificate before anything else.
-        if let Operation::Delete(account, id) = op {
-            if !checked_certificate && (matches!(status, 400 | 409 | 422) || status >= 500) {
-                checked_certificate = true;
-                match not_inactive(client, p, account, id, &err, patience).await? {
-                    FollowUp::NotInactive(e) => return Err(e),
-                    FollowUp::Proceed { wait_ms } => follow_up_wait = wait_ms,
-                }
-            }
-        }
-        // The follow-up GET may itself have been told to wait (a 429): honour the longer wait.
-        let wait = server_wait_ms(status, &response.headers, p.now_ms()).max(follow_up_wait.take());
-        err.retry_after_ms = wait;
-        if !retries_left || !status_is_retryable(status, &response.headers) {
-            return Err(err);
-        }
-        let wait = match wait {
-            Some(ms) if ms > MAX_SERVER_WAIT_MS => return Err(err), // not slept: the caller decides
-            Some(ms) => ms,
-            None => backoff_ms(retry, p.random()),
+            machine.borrow_mut().step(&mut cx, lane, event)
         };
-        sleep(p, wait).await?;
-        retry += 1;
+        event = match action {
+            Action::Send(request) => match p.send(&request, client.config.timeout_ms).await {
+                Ok(response) => Event::Answer(response),
+                Err(failure) => Event::Failed(failure),
+            },
+            Action::Wait(ms) => match p.sleep(ms).await {
+                Ok(()) => Event::Go,
+                Err(_) => Event::Failed(TransportError::Aborted),
+            },
+            Action::Report(r) => {
+                match &r.many {
+                    Some((id, done, total)) => {
+                        p.many_progress(id, r.step, r.certificate.as_ref(), *done, *total)
+                    }
+                    None => p.progress(r.step, r.certificate.as_ref()),
+                }
+                Event::Go
+            }
+            Action::Done(result) => return Some(result),
+            Action::LaneDone => return None,
+        };
     }
-}
-
-/// What the GET after a failed DELETE found.
-enum FollowUp<J> {
-    /// The certificate is not `inactive`: this is the answer.
-    NotInactive(Error<J>),
-    /// It is `inactive`, or the GET failed: the DELETE's own rules apply, after at least the
-    /// wait the GET's answer asked for, if any.
-    Proceed { wait_ms: Option<u64> },
-}
-
-/// After a failed DELETE: GET the certificate (one attempt).
-async fn not_inactive<P: Platform>(
-    client: &Client,
-    p: &P,
-    account: &AccountId,
-    id: &CertificateId,
-    failed: &Error<P::Json>,
-    patience: Patience,
-) -> Result<FollowUp<P::Json>, Error<P::Json>> {
-    let cfg = &client.config;
-    let get = Operation::Get(account.clone(), id.clone());
-    let response = match client.send(p, &cfg.request(&get), patience).await {
-        Ok(r) => r,
-        Err(TransportError::Aborted) => return Err(aborted()),
-        Err(_) => return Ok(FollowUp::Proceed { wait_ms: None }),
-    };
-    let wait_ms = server_wait_ms(response.status, &response.headers, p.now_ms());
-    let Ok(cert) = interpret_redacted(
-        response.status,
-        &response.body,
-        response.json,
-        get.shape(),
-        &cfg.auth.secrets(),
-    ) else {
-        return Ok(FollowUp::Proceed { wait_ms });
-    };
-    if crate::envelope::binding_status(&cert).as_deref() == Some("inactive") {
-        return Ok(FollowUp::Proceed { wait_ms: None });
-    }
-    let mut detail = String::from("cannot delete: ");
-    detail.push_str(&describe(&cert));
-    detail.push_str(", not inactive; deactivate it first (retire does both)");
-    let mut e = failed
-        .clone()
-        .into_kind(ErrorKind::CertificateNotInactive, detail);
-    e.certificate = Some(cert);
-    Ok(FollowUp::NotInactive(e))
-}
-
-pub(crate) async fn sleep<P: Platform>(p: &P, ms: u64) -> Result<(), Error<P::Json>> {
-    p.sleep(ms).await.map_err(|_| aborted())
 }
 
 /// The budget is spent for longer than a single call waits: nothing was sent.
-fn held<J>(ms: u64) -> Error<J> {
+pub(crate) fn held<J>(ms: u64) -> Error<J> {
     let mut e = Error::new(
         ErrorKind::RateLimit,
         "not sent: the rate limit's budget is spent until the window resets",
@@ -416,7 +310,11 @@ pub(crate) fn aborted<J>() -> Error<J> {
     )
 }
 
-fn transport_error<J>(failure: TransportError, timeout_ms: u64, attempts: u32) -> Error<J> {
+pub(crate) fn transport_error<J>(
+    failure: TransportError,
+    timeout_ms: u64,
+    attempts: u32,
+) -> Error<J> {
     let (kind, mut detail) = match failure {
         TransportError::Timeout => {
             let mut d = String::from("no response within ");

@@ -34,6 +34,7 @@ pub mod envelope;
 pub mod error;
 mod httpdate;
 pub mod lifecycle;
+pub mod machine;
 pub mod ratelimit;
 pub mod retire;
 pub mod retry;
@@ -43,4 +44,4 @@ pub mod validate;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 #[cfg(target_arch = "wasm32")]
-pub use wasm::{delete_certificate, GatewayCertificates};
+pub use wasm::Core;

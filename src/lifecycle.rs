@@ -1,17 +1,17 @@
-//! The multi-step flows over the request loop: `retire`, `retireMany`, and rotation
-//! (`createAndActivate`, `setInUse`). The decisions are pure ([`crate::retire::next`],
-//! [`available`], [`Fate::of`]); these functions act on them with a [`Platform`].
+//! The multi-step flows: `retire`, `retireMany`, and rotation (`createAndActivate`,
+//! `setInUse`). Each flow's decisions are one [`Decide`] ([`Retire`], [`CreateAndActivate`],
+//! [`SetInUse`]) that [`crate::machine::Flow`] runs; the async functions here drive them over
+//! a [`Platform`] (the native tests' way in).
 
-use crate::client::{
-    aborted, execute_seen, sleep, Client, Patience, Platform, GONE_AFTER_LOST_ANSWER,
-};
+use crate::client::{drive, drive_lane, Client, Platform, GONE_AFTER_LOST_ANSWER};
 use crate::endpoint::Operation;
 use crate::envelope::{binding_status, describe, string_field, Json};
 use crate::error::{Error, ErrorKind};
+use crate::machine::{seen, Decide, Do, Flow, Outcome, RetireMany, Seen};
 use crate::retire::{self, Next, Step};
 use crate::text::push_u64;
 use crate::validate::{self, AccountId, CertificateId, MAX_TIMER_MS};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -78,6 +78,7 @@ pub fn concurrency<J>(value: Option<f64>) -> Result<usize, Error<J>> {
 }
 
 /// A deadline-bound wait: how long has been waited, and the next sleep.
+#[derive(Clone, Copy, Debug)]
 struct Deadline {
     started: Option<f64>,
     options: WaitOptions,
@@ -112,22 +113,149 @@ impl Deadline {
     }
 }
 
-/// One request of a flow: it waits for the rate limit's reset however long that is.
-async fn flow<P: Platform>(
-    client: &Client,
-    p: &P,
-    op: &Operation,
-) -> Result<P::Json, Error<P::Json>> {
-    execute_seen(client, p, op, Patience::Flow)
-        .await
-        .map(|(json, _)| json)
+/// An error about a certificate seen, carrying it and the `cf-ray` of the answer that showed it.
+fn about<J>(kind: ErrorKind, detail: String, seen: Seen<J>) -> Error<J> {
+    let mut e = Error::new(kind, detail).with_certificate(seen.0);
+    e.cf_ray = seen.1;
+    e
 }
 
-/// An error about a certificate seen, carrying it and the `cf-ray` of the answer that showed it.
-fn about<J>(kind: ErrorKind, detail: String, cert: J, cf_ray: Option<String>) -> Error<J> {
-    let mut e = Error::new(kind, detail).with_certificate(cert);
-    e.cf_ray = cf_ray;
-    e
+/// Where `retire` is.
+#[derive(Clone, Debug)]
+enum RetireAt<J> {
+    Start,
+    Check,
+    Look,
+    Deactivate,
+    Wait(u64),
+    Slept,
+    Delete,
+    Deleted,
+    Finish(J),
+}
+
+/// `retire`: deactivates (if needed), waits for `inactive`, then deletes; refuses in-use and
+/// custom certificates before changing anything. Finishes with the deleted certificate.
+#[derive(Clone, Debug)]
+pub struct Retire<J> {
+    account: AccountId,
+    id: CertificateId,
+    deadline: Deadline,
+    deactivated: bool,
+    seen: Option<Seen<J>>,
+    at: RetireAt<J>,
+}
+
+impl<J: Json> Retire<J> {
+    /// The decisions of one `retire`.
+    pub fn new(account: AccountId, id: CertificateId, options: WaitOptions) -> Self {
+        Self {
+            account,
+            id,
+            deadline: Deadline::new(options),
+            deactivated: false,
+            seen: None,
+            at: RetireAt::Start,
+        }
+    }
+
+    fn op(&self, make: fn(AccountId, CertificateId) -> Operation) -> Do<J> {
+        Do::Call(make(self.account.clone(), self.id.clone()))
+    }
+
+    /// What to do with the certificate as last seen.
+    fn look(&mut self, now: f64, seen: Seen<J>) -> Do<J> {
+        let cert = &seen.0;
+        let report = Some(cert.clone());
+        let next = retire::next(cert);
+        let refuse = |kind, detail| Do::Finish(Err(about(kind, detail, seen.clone())));
+        let step = match next {
+            Next::RefuseInUse => {
+                let mut d = describe(cert);
+                d.push_str(" and in use by Gateway TLS inspection: select another certificate in the Gateway configuration first");
+                return refuse(ErrorKind::CertificateInUse, d);
+            }
+            Next::RefuseCustom => {
+                let d = "custom (BYO-PKI) certificates are not deleted through the Gateway certificates API";
+                return refuse(ErrorKind::UnsupportedCertificate, d.into());
+            }
+            Next::Delete => {
+                self.at = RetireAt::Delete;
+                Step::Deleting
+            }
+            Next::Deactivate if !self.deactivated => {
+                self.at = RetireAt::Deactivate;
+                Step::Deactivating
+            }
+            Next::Deactivate | Next::Wait => match self.deadline.next_sleep(now) {
+                Some(ms) => {
+                    self.at = RetireAt::Wait(ms);
+                    Step::Waiting
+                }
+                None => {
+                    let d = self.deadline.gave_up(&describe(cert));
+                    return refuse(ErrorKind::CertificateNotInactive, d);
+                }
+            },
+        };
+        self.seen = Some(seen);
+        Do::Report(step, report)
+    }
+}
+
+impl<J: Json> Decide<J> for Retire<J> {
+    fn decide(&mut self, now: f64, outcome: Outcome<J>) -> Do<J> {
+        match std::mem::replace(&mut self.at, RetireAt::Start) {
+            RetireAt::Start => {
+                self.at = RetireAt::Check;
+                Do::Report(Step::Checking, None)
+            }
+            RetireAt::Check | RetireAt::Slept => match outcome {
+                Err(e) => Do::Finish(Err(e)),
+                Ok(_) => {
+                    self.at = RetireAt::Look;
+                    self.op(Operation::Get)
+                }
+            },
+            RetireAt::Look => match seen(outcome) {
+                Ok(seen) => self.look(now, seen),
+                Err(e) => Do::Finish(Err(e)),
+            },
+            RetireAt::Deactivate => {
+                self.deactivated = true;
+                self.at = RetireAt::Look;
+                self.op(Operation::Deactivate)
+            }
+            RetireAt::Wait(ms) => {
+                self.at = RetireAt::Slept;
+                Do::Sleep(ms)
+            }
+            RetireAt::Delete => {
+                self.at = RetireAt::Deleted;
+                self.op(Operation::Delete)
+            }
+            RetireAt::Deleted => {
+                let deleted = match seen(outcome) {
+                    Ok((deleted, _)) => deleted,
+                    // Our DELETE's answer was lost and its retry found the certificate gone: it
+                    // was seen inactive a moment ago, so retire's job is done. Finish with that
+                    // last state.
+                    Err(e)
+                        if e.kind == ErrorKind::NotFound && e.detail == GONE_AFTER_LOST_ANSWER =>
+                    {
+                        match self.seen.take() {
+                            Some((cert, _)) => cert,
+                            None => return Do::Finish(Err(e)),
+                        }
+                    }
+                    Err(e) => return Do::Finish(Err(e)),
+                };
+                self.at = RetireAt::Finish(deleted.clone());
+                Do::Report(Step::Done, Some(deleted))
+            }
+            RetireAt::Finish(deleted) => Do::Finish(Ok(deleted)),
+        }
+    }
 }
 
 /// Deactivates (if needed), waits for `inactive`, then deletes; refuses in-use and custom
@@ -139,73 +267,8 @@ pub async fn retire<P: Platform>(
     id: &CertificateId,
     options: WaitOptions,
 ) -> Result<P::Json, Error<P::Json>> {
-    // retire's own refusals quote the certificate: redact them like every other error.
-    retire_steps(client, p, account, id, options)
-        .await
-        .map_err(|e| redacted(client, e))
-}
-
-fn redacted<J>(client: &Client, mut e: Error<J>) -> Error<J> {
-    e.redact(&client.config.auth.secrets());
-    e
-}
-
-async fn retire_steps<P: Platform>(
-    client: &Client,
-    p: &P,
-    account: &AccountId,
-    id: &CertificateId,
-    options: WaitOptions,
-) -> Result<P::Json, Error<P::Json>> {
-    let get = Operation::Get(account.clone(), id.clone());
-    p.progress(Step::Checking, None);
-    let (mut cert, mut cf_ray) = execute_seen(client, p, &get, Patience::Flow).await?;
-    let mut deactivated = false;
-    let mut deadline = Deadline::new(options);
-    loop {
-        match retire::next(&cert) {
-            Next::RefuseInUse => {
-                let mut d = describe(&cert);
-                d.push_str(" and in use by Gateway TLS inspection: select another certificate in the Gateway configuration first");
-                return Err(about(ErrorKind::CertificateInUse, d, cert, cf_ray));
-            }
-            Next::RefuseCustom => {
-                let d = "custom (BYO-PKI) certificates are not deleted through the Gateway certificates API";
-                return Err(about(
-                    ErrorKind::UnsupportedCertificate,
-                    d.into(),
-                    cert,
-                    cf_ray,
-                ));
-            }
-            Next::Delete => break,
-            Next::Deactivate if !deactivated => {
-                p.progress(Step::Deactivating, Some(&cert));
-                let deactivate = Operation::Deactivate(account.clone(), id.clone());
-                (cert, cf_ray) = execute_seen(client, p, &deactivate, Patience::Flow).await?;
-                deactivated = true;
-                continue;
-            }
-            Next::Deactivate | Next::Wait => {}
-        }
-        let Some(ms) = deadline.next_sleep(p.now_ms()) else {
-            let d = deadline.gave_up(&describe(&cert));
-            return Err(about(ErrorKind::CertificateNotInactive, d, cert, cf_ray));
-        };
-        p.progress(Step::Waiting, Some(&cert));
-        sleep(p, ms).await?;
-        (cert, cf_ray) = execute_seen(client, p, &get, Patience::Flow).await?;
-    }
-    p.progress(Step::Deleting, Some(&cert));
-    let deleted = match flow(client, p, &Operation::Delete(account.clone(), id.clone())).await {
-        Ok(deleted) => deleted,
-        // Our DELETE's answer was lost and its retry found the certificate gone: it was seen
-        // inactive a moment ago, so retire's job is done. Resolve with that last state.
-        Err(e) if e.kind == ErrorKind::NotFound && e.detail == GONE_AFTER_LOST_ANSWER => cert,
-        Err(e) => return Err(e),
-    };
-    p.progress(Step::Done, Some(&deleted));
-    Ok(deleted)
+    let flow = Flow::new(Retire::new(account.clone(), id.clone(), options));
+    drive(client, p, &RefCell::new(flow)).await
 }
 
 /// What became of one certificate of `retireMany`.
@@ -236,7 +299,7 @@ impl<J> Fate<J> {
         }
     }
 
-    fn step(&self) -> Step {
+    pub(crate) fn step(&self) -> Step {
         match self {
             Self::Deleted(_) => Step::Done,
             Self::Refused(_) => Step::Refused,
@@ -273,98 +336,21 @@ pub async fn retire_many<P: Platform>(
     options: WaitOptions,
     concurrency: usize,
 ) -> Vec<(CertificateId, Fate<P::Json>)> {
-    let ids = distinct(ids);
-    let total = ids.len();
-    let next = Cell::new(0usize);
-    let done = Cell::new(0usize);
-    let fates: RefCell<Vec<Option<Fate<P::Json>>>> =
-        RefCell::new((0..total).map(|_| None).collect());
-    let worker = || async {
-        loop {
-            let i = next.get();
-            let Some(id) = ids.get(i) else { break };
-            if p.aborted() {
-                break;
-            }
-            next.set(i + 1);
-            let one = One {
-                inner: p,
-                id,
-                done: &done,
-                total,
-            };
-            let fate = Fate::of(retire(client, &one, account, id, options).await);
-            if !matches!(fate, Fate::Deleted(_)) {
-                done.set(done.get() + 1);
-                let cert = match &fate {
-                    Fate::Refused(e) | Fate::Failed(e) => e.certificate.as_ref(),
-                    Fate::Deleted(_) => None,
-                };
-                p.many_progress(id, fate.step(), cert, done.get(), total);
-            }
-            if let Some(slot) = fates.borrow_mut().get_mut(i) {
-                *slot = Some(fate);
-            }
-        }
-    };
-    let workers: Vec<Pin<Box<dyn Future<Output = ()> + '_>>> =
-        (0..concurrency.clamp(1, MAX_CONCURRENCY).min(total))
-            .map(|_| Box::pin(worker()) as Pin<Box<dyn Future<Output = ()>>>)
-            .collect();
-    JoinAll(workers.into_iter().map(Some).collect()).await;
-    let fates = fates.into_inner();
-    ids.into_iter()
-        .zip(fates)
-        .map(|(id, fate)| {
-            let fate = fate.unwrap_or_else(|| {
-                let e = aborted::<P::Json>();
-                Fate::Failed(e)
-            });
-            (id, fate)
+    let machine = RefCell::new(RetireMany::new(account.clone(), ids, options, concurrency));
+    let lanes = machine.borrow().lanes();
+    let machine_ref = &machine;
+    let workers: Vec<Pin<Box<dyn Future<Output = ()> + '_>>> = (0..lanes)
+        .map(|lane| {
+            Box::pin(async move {
+                drive_lane(client, p, machine_ref, lane).await;
+            }) as Pin<Box<dyn Future<Output = ()>>>
         })
-        .collect()
+        .collect();
+    JoinAll(workers.into_iter().map(Some).collect()).await;
+    machine.into_inner().finish()
 }
 
-/// One certificate's view of the platform in `retireMany`: its progress is tagged with its id
-/// and the count of certificates finished.
-struct One<'a, P> {
-    inner: &'a P,
-    id: &'a CertificateId,
-    done: &'a Cell<usize>,
-    total: usize,
-}
-
-impl<P: Platform> Platform for One<'_, P> {
-    type Json = P::Json;
-    async fn send(
-        &self,
-        request: &crate::client::HttpRequest,
-        timeout_ms: u64,
-    ) -> Result<crate::client::HttpResponse<P::Json>, crate::client::TransportError> {
-        self.inner.send(request, timeout_ms).await
-    }
-    async fn sleep(&self, ms: u64) -> Result<(), crate::client::TransportError> {
-        self.inner.sleep(ms).await
-    }
-    fn now_ms(&self) -> f64 {
-        self.inner.now_ms()
-    }
-    fn random(&self) -> f64 {
-        self.inner.random()
-    }
-    fn aborted(&self) -> bool {
-        self.inner.aborted()
-    }
-    fn progress(&self, step: Step, certificate: Option<&P::Json>) {
-        if step == Step::Done {
-            self.done.set(self.done.get() + 1);
-        }
-        self.inner
-            .many_progress(self.id, step, certificate, self.done.get(), self.total);
-    }
-}
-
-/// Polls every future until all are ready (the few `retireMany` workers).
+/// Polls every future until all are ready (the few `retireMany` lanes).
 struct JoinAll<'a>(Vec<Option<Pin<Box<dyn Future<Output = ()> + 'a>>>>);
 
 impl Future for JoinAll<'_> {
@@ -400,6 +386,156 @@ fn in_use<J: Json>(cert: &J) -> bool {
     cert.get("in_use").and_then(|v| v.as_bool()) == Some(true)
 }
 
+/// Where `createAndActivate` is.
+#[derive(Clone, Debug)]
+enum CreateAt {
+    Start,
+    Create,
+    Created,
+    Activate,
+    Activated,
+    Wait(u64),
+    Slept,
+    Polled,
+    Finish,
+}
+
+/// Rotation, step 1: creates a certificate (never retried), activates it, and waits until it
+/// is `available`. A failure after the create carries the new certificate, so that nobody
+/// creates another (three generations per account per day).
+#[derive(Clone, Debug)]
+pub struct CreateAndActivate<J> {
+    account: AccountId,
+    validity_days: Option<u32>,
+    deadline: Deadline,
+    id: Option<CertificateId>,
+    seen: Option<Seen<J>>,
+    at: CreateAt,
+}
+
+impl<J: Json> CreateAndActivate<J> {
+    /// The decisions of one `createAndActivate`.
+    pub fn new(account: AccountId, validity_days: Option<u32>, options: WaitOptions) -> Self {
+        Self {
+            account,
+            validity_days,
+            deadline: Deadline::new(options),
+            id: None,
+            seen: None,
+            at: CreateAt::Start,
+        }
+    }
+
+    /// After the create: the error says the certificate exists, and carries it.
+    fn fail(&mut self, mut e: Error<J>) -> Do<J> {
+        let Some((cert, _)) = self.seen.take() else {
+            return Do::Finish(Err(e));
+        };
+        let mut d = String::from("certificate ");
+        d.push_str(&string_field(&cert, "id").unwrap_or_else(|| "?".into()));
+        d.push_str(" was created but is not available yet; do not create another (3 per account per day): activate it or wait for it");
+        if !e.detail.is_empty() {
+            d.push_str(": ");
+            d.push_str(&e.detail);
+        }
+        e.detail = d;
+        if e.certificate.is_none() {
+            e.certificate = Some(cert);
+        }
+        Do::Finish(Err(e))
+    }
+
+    fn get(&self) -> Do<J> {
+        match &self.id {
+            Some(id) => Do::Call(Operation::Get(self.account.clone(), id.clone())),
+            None => Do::Finish(Err(no_id())),
+        }
+    }
+
+    /// Done when the certificate is `available`; otherwise the next wait, if any is left.
+    fn look(&mut self, now: f64, outcome: Outcome<J>) -> Do<J> {
+        let seen = match seen(outcome) {
+            Ok(seen) => seen,
+            Err(e) => return self.fail(e),
+        };
+        let cert = seen.0.clone();
+        self.seen = Some(seen.clone());
+        if available(&cert) {
+            self.at = CreateAt::Finish;
+            return Do::Report(Step::Done, Some(cert));
+        }
+        match self.deadline.next_sleep(now) {
+            Some(ms) => {
+                self.at = CreateAt::Wait(ms);
+                Do::Report(Step::Waiting, Some(cert))
+            }
+            None => {
+                let d = self.deadline.gave_up(&describe(&cert));
+                self.fail(about(ErrorKind::CertificateNotAvailable, d, seen))
+            }
+        }
+    }
+}
+
+fn no_id<J>() -> Error<J> {
+    Error::new(
+        ErrorKind::Api,
+        "the API's answer to create has no certificate id",
+    )
+}
+
+impl<J: Json> Decide<J> for CreateAndActivate<J> {
+    fn decide(&mut self, now: f64, outcome: Outcome<J>) -> Do<J> {
+        match std::mem::replace(&mut self.at, CreateAt::Start) {
+            CreateAt::Start => {
+                self.at = CreateAt::Create;
+                Do::Report(Step::Creating, None)
+            }
+            CreateAt::Create => {
+                self.at = CreateAt::Created;
+                Do::Call(Operation::Create(self.account.clone(), self.validity_days))
+            }
+            CreateAt::Created => {
+                let created = match seen(outcome) {
+                    Ok(seen) => seen,
+                    Err(e) => return Do::Finish(Err(e)),
+                };
+                let cert = created.0.clone();
+                self.seen = Some(created);
+                match string_field(&cert, "id").map(|s| CertificateId::parse::<J>(&s)) {
+                    Some(Ok(id)) => self.id = Some(id),
+                    _ => return self.fail(no_id()),
+                }
+                self.at = CreateAt::Activate;
+                Do::Report(Step::Activating, Some(cert))
+            }
+            CreateAt::Activate => match &self.id {
+                Some(id) => {
+                    self.at = CreateAt::Activated;
+                    Do::Call(Operation::Activate(self.account.clone(), id.clone()))
+                }
+                None => self.fail(no_id()),
+            },
+            CreateAt::Activated | CreateAt::Polled => self.look(now, outcome),
+            CreateAt::Wait(ms) => {
+                self.at = CreateAt::Slept;
+                Do::Sleep(ms)
+            }
+            CreateAt::Slept => match outcome {
+                Err(e) => self.fail(e),
+                Ok(_) => {
+                    self.at = CreateAt::Polled;
+                    self.get()
+                }
+            },
+            CreateAt::Finish => match self.seen.take() {
+                Some((cert, _)) => Do::Finish(Ok(cert)),
+                None => Do::Finish(Err(no_id())),
+            },
+        }
+    }
+}
+
 /// Rotation, step 1: creates a certificate (never retried), activates it, and waits until it
 /// is `available`. A failure after the create carries the new certificate, so that nobody
 /// creates another (three generations per account per day).
@@ -410,73 +546,126 @@ pub async fn create_and_activate<P: Platform>(
     validity_days: Option<u32>,
     options: WaitOptions,
 ) -> Result<P::Json, Error<P::Json>> {
-    p.progress(Step::Creating, None);
-    let created = flow(
-        client,
-        p,
-        &Operation::Create(account.clone(), validity_days),
-    )
-    .await?;
-    activate_and_wait(client, p, account, created, options)
-        .await
-        .map_err(|(mut e, cert)| {
-            let mut d = String::from("certificate ");
-            d.push_str(&string_field(&cert, "id").unwrap_or_else(|| "?".into()));
-            d.push_str(" was created but is not available yet; do not create another (3 per account per day): activate it or wait for it");
-            if !e.detail.is_empty() {
-                d.push_str(": ");
-                d.push_str(&e.detail);
-            }
-            e.detail = d;
-            if e.certificate.is_none() {
-                e.certificate = Some(cert);
-            }
-            redacted(client, e)
-        })
+    let flow = Flow::new(CreateAndActivate::new(
+        account.clone(),
+        validity_days,
+        options,
+    ));
+    drive(client, p, &RefCell::new(flow)).await
 }
 
-async fn activate_and_wait<P: Platform>(
-    client: &Client,
-    p: &P,
-    account: &AccountId,
-    created: P::Json,
-    options: WaitOptions,
-) -> Result<P::Json, (Error<P::Json>, P::Json)> {
-    let id = match string_field(&created, "id").map(|s| CertificateId::parse::<P::Json>(&s)) {
-        Some(Ok(id)) => id,
-        _ => {
-            let e = Error::new(
-                ErrorKind::Api,
-                "the API's answer to create has no certificate id",
-            );
-            return Err((e, created));
-        }
-    };
-    p.progress(Step::Activating, Some(&created));
-    let activate = Operation::Activate(account.clone(), id.clone());
-    let (mut cert, mut cf_ray) = match execute_seen(client, p, &activate, Patience::Flow).await {
-        Ok(seen) => seen,
-        Err(e) => return Err((e, created)),
-    };
-    let get = Operation::Get(account.clone(), id);
-    let mut deadline = Deadline::new(options);
-    while !available(&cert) {
-        let Some(ms) = deadline.next_sleep(p.now_ms()) else {
-            let d = deadline.gave_up(&describe(&cert));
-            let e = about(ErrorKind::CertificateNotAvailable, d, cert.clone(), cf_ray);
-            return Err((e, cert));
-        };
-        p.progress(Step::Waiting, Some(&cert));
-        if let Err(e) = sleep(p, ms).await {
-            return Err((e, cert));
-        }
-        match execute_seen(client, p, &get, Patience::Flow).await {
-            Ok(seen) => (cert, cf_ray) = seen,
-            Err(e) => return Err((e, cert)),
+/// Where `setInUse` is.
+#[derive(Clone, Debug)]
+enum SetAt {
+    Start,
+    Got,
+    Switch,
+    Switched,
+    Polled,
+    Wait(u64),
+    Slept,
+    Finish,
+}
+
+/// Rotation, step 2: makes an `available` certificate the one Gateway TLS inspection uses
+/// (PATCH of the configuration's certificate block only), then waits until it reports
+/// `in_use`. Refuses, before the PATCH, a certificate that is not `available`.
+#[derive(Clone, Debug)]
+pub struct SetInUse<J> {
+    account: AccountId,
+    id: CertificateId,
+    deadline: Deadline,
+    seen: Option<Seen<J>>,
+    at: SetAt,
+}
+
+impl<J: Json> SetInUse<J> {
+    /// The decisions of one `setInUse`.
+    pub fn new(account: AccountId, id: CertificateId, options: WaitOptions) -> Self {
+        Self {
+            account,
+            id,
+            deadline: Deadline::new(options),
+            seen: None,
+            at: SetAt::Start,
         }
     }
-    p.progress(Step::Done, Some(&cert));
-    Ok(cert)
+
+    fn op(&self, make: fn(AccountId, CertificateId) -> Operation) -> Do<J> {
+        Do::Call(make(self.account.clone(), self.id.clone()))
+    }
+
+    /// Done when the certificate reports `in_use`; otherwise the next wait, if any is left.
+    fn poll(&mut self, now: f64, seen: Seen<J>) -> Do<J> {
+        let cert = seen.0.clone();
+        if in_use(&cert) {
+            self.at = SetAt::Finish;
+            self.seen = Some(seen);
+            return Do::Report(Step::Done, Some(cert));
+        }
+        match self.deadline.next_sleep(now) {
+            Some(ms) => {
+                self.at = SetAt::Wait(ms);
+                Do::Report(Step::Waiting, Some(cert))
+            }
+            None => {
+                let mut what = describe(&cert);
+                what.push_str(" and not in use yet");
+                let d = self.deadline.gave_up(&what);
+                Do::Finish(Err(about(ErrorKind::CertificateNotAvailable, d, seen)))
+            }
+        }
+    }
+}
+
+impl<J: Json> Decide<J> for SetInUse<J> {
+    fn decide(&mut self, now: f64, outcome: Outcome<J>) -> Do<J> {
+        match std::mem::replace(&mut self.at, SetAt::Start) {
+            SetAt::Start => {
+                self.at = SetAt::Got;
+                self.op(Operation::Get)
+            }
+            SetAt::Got => {
+                let seen = match seen(outcome) {
+                    Ok(seen) => seen,
+                    Err(e) => return Do::Finish(Err(e)),
+                };
+                if in_use(&seen.0) {
+                    return self.poll(now, seen);
+                }
+                if !available(&seen.0) {
+                    let mut d = describe(&seen.0);
+                    d.push_str(", not available: only an available certificate can be turned on (createAndActivate waits for that)");
+                    return Do::Finish(Err(about(ErrorKind::CertificateNotAvailable, d, seen)));
+                }
+                self.at = SetAt::Switch;
+                Do::Report(Step::Switching, Some(seen.0))
+            }
+            SetAt::Switch => {
+                self.at = SetAt::Switched;
+                self.op(Operation::UseCertificate)
+            }
+            SetAt::Switched | SetAt::Slept => match outcome {
+                Err(e) => Do::Finish(Err(e)),
+                Ok(_) => {
+                    self.at = SetAt::Polled;
+                    self.op(Operation::Get)
+                }
+            },
+            SetAt::Polled => match seen(outcome) {
+                Ok(seen) => self.poll(now, seen),
+                Err(e) => Do::Finish(Err(e)),
+            },
+            SetAt::Wait(ms) => {
+                self.at = SetAt::Slept;
+                Do::Sleep(ms)
+            }
+            SetAt::Finish => match self.seen.take() {
+                Some((cert, _)) => Do::Finish(Ok(cert)),
+                None => Do::Finish(Err(Error::new(ErrorKind::Api, "no certificate seen"))),
+            },
+        }
+    }
 }
 
 /// Rotation, step 2: makes an `available` certificate the one Gateway TLS inspection uses
@@ -489,49 +678,8 @@ pub async fn set_in_use<P: Platform>(
     id: &CertificateId,
     options: WaitOptions,
 ) -> Result<P::Json, Error<P::Json>> {
-    set_in_use_steps(client, p, account, id, options)
-        .await
-        .map_err(|e| redacted(client, e))
-}
-
-async fn set_in_use_steps<P: Platform>(
-    client: &Client,
-    p: &P,
-    account: &AccountId,
-    id: &CertificateId,
-    options: WaitOptions,
-) -> Result<P::Json, Error<P::Json>> {
-    let get = Operation::Get(account.clone(), id.clone());
-    let (mut cert, mut cf_ray) = execute_seen(client, p, &get, Patience::Flow).await?;
-    if !in_use(&cert) {
-        if !available(&cert) {
-            let mut d = describe(&cert);
-            d.push_str(", not available: only an available certificate can be turned on (createAndActivate waits for that)");
-            return Err(about(ErrorKind::CertificateNotAvailable, d, cert, cf_ray));
-        }
-        p.progress(Step::Switching, Some(&cert));
-        flow(
-            client,
-            p,
-            &Operation::UseCertificate(account.clone(), id.clone()),
-        )
-        .await?;
-        (cert, cf_ray) = execute_seen(client, p, &get, Patience::Flow).await?;
-    }
-    let mut deadline = Deadline::new(options);
-    while !in_use(&cert) {
-        let Some(ms) = deadline.next_sleep(p.now_ms()) else {
-            let mut what = describe(&cert);
-            what.push_str(" and not in use yet");
-            let d = deadline.gave_up(&what);
-            return Err(about(ErrorKind::CertificateNotAvailable, d, cert, cf_ray));
-        };
-        p.progress(Step::Waiting, Some(&cert));
-        sleep(p, ms).await?;
-        (cert, cf_ray) = execute_seen(client, p, &get, Patience::Flow).await?;
-    }
-    p.progress(Step::Done, Some(&cert));
-    Ok(cert)
+    let flow = Flow::new(SetInUse::new(account.clone(), id.clone(), options));
+    drive(client, p, &RefCell::new(flow)).await
 }
 
 #[cfg(test)]

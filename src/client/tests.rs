@@ -5,6 +5,7 @@ use super::*;
 use crate::envelope::tests::spec_certificate;
 use crate::lifecycle::WaitOptions;
 use crate::retire::RetireOptions;
+use crate::validate::AccountId;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::VecDeque;

@@ -7,6 +7,7 @@ use crate::client::tests::{client, fail_with, ok, Scripted, ACCOUNT, CERT};
 use crate::client::{HttpRequest, HttpResponse, ResponseHeaders, TransportError};
 use crate::endpoint::Method;
 use serde_json::{json, Value};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::pin::pin;
 use std::task::Waker;

@@ -1,19 +1,18 @@
-//! The JS surface: `GatewayCertificates` and `deleteCertificate`, argument reading, and the
-//! one place where a core error becomes a JS `Error`.
+//! The wasm half of the JS surface: `Core`, which the JS driver (`driver.js`: the public
+//! `GatewayCertificates` and `deleteCertificate`) runs. Argument reading and validation, the
+//! machines of every call in flight, and the one place where a core error becomes a JS
+//! `Error`. No futures: each method returns at once with the next thing for JS to do.
 
-use super::platform::FetchPlatform;
-use crate::client::{self, Client, Config, RawOptions};
+use crate::client::Patience;
+use crate::client::{Client, Config, HttpResponse, RawOptions, ResponseHeaders, TransportError};
 use crate::endpoint::Operation;
 use crate::error::Error;
-use crate::lifecycle::{self, Fate, WaitOptions};
+use crate::lifecycle::{self, CreateAndActivate, Fate, Retire, SetInUse, WaitOptions};
+use crate::machine::{Action, Call, Ctx, Event, Flow, Machine, Report, RetireMany};
 use crate::validate::{self, AccountId, CertificateId};
-use js_sys::{Array, Function, Object, Promise, Reflect};
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 type JsError = Error<JsValue>;
@@ -141,42 +140,6 @@ fn params_account(params: &JsValue) -> Result<AccountId, JsError> {
     account_id(&field(params, "account_id"), "account_id")
 }
 
-/// The per-call platform from `{ signal, onProgress }`.
-fn platform(options: &JsValue, with_progress: bool) -> Result<FetchPlatform, JsError> {
-    if !(options.is_undefined() || options.is_null() || options.is_object()) {
-        return Err(wrong_type("options", "an object"));
-    }
-    let signal = match field(options, "signal") {
-        v if v.is_undefined() || v.is_null() => None,
-        v => Some(
-            v.dyn_into::<AbortSignal>()
-                .map_err(|_| wrong_type("signal", "an AbortSignal"))?,
-        ),
-    };
-    let on_progress = match field(options, "onProgress") {
-        v if v.is_undefined() || v.is_null() || !with_progress => None,
-        v => Some(
-            v.dyn_into::<Function>()
-                .map_err(|_| wrong_type("onProgress", "a function"))?,
-        ),
-    };
-    Ok(FetchPlatform {
-        signal,
-        on_progress,
-    })
-}
-
-/// Runs `work` as a promise; every failure, validation included, is a rejection. The future
-/// is boxed so that `future_to_promise` and its executor glue exist once in the binary, not
-/// once per method.
-fn promise(work: impl Future<Output = Result<JsValue, JsError>> + 'static) -> Promise {
-    run(Box::pin(work))
-}
-
-fn run(work: Pin<Box<dyn Future<Output = Result<JsValue, JsError>>>>) -> Promise {
-    future_to_promise(async move { work.await.map_err(to_js) })
-}
-
 fn wait_options(options: &JsValue) -> Result<WaitOptions, JsError> {
     WaitOptions::new(
         opt_number(options, "pollIntervalMs")?,
@@ -228,157 +191,270 @@ fn many_result(fates: Vec<(CertificateId, Fate<JsValue>)>) -> JsValue {
     out.into()
 }
 
-/// A client for the Zero Trust Gateway certificates API.
+/// Checks `{ signal, onProgress }` (the driver reads them itself); gives the signal.
+fn call_options(options: &JsValue, with_progress: bool) -> Result<Option<AbortSignal>, JsError> {
+    if !(options.is_undefined() || options.is_null() || options.is_object()) {
+        return Err(wrong_type("options", "an object"));
+    }
+    let signal = match field(options, "signal") {
+        v if v.is_undefined() || v.is_null() => None,
+        v => Some(
+            v.dyn_into::<AbortSignal>()
+                .map_err(|_| wrong_type("signal", "an AbortSignal"))?,
+        ),
+    };
+    if with_progress {
+        let f = field(options, "onProgress");
+        if !(f.is_undefined() || f.is_null() || f.is_function()) {
+            return Err(wrong_type("onProgress", "a function"));
+        }
+    }
+    Ok(signal)
+}
+
+/// The machine of one call in flight.
+enum Task {
+    Call(Call<JsValue>),
+    Retire(Flow<JsValue, Retire<JsValue>>),
+    Create(Flow<JsValue, CreateAndActivate<JsValue>>),
+    SetInUse(Flow<JsValue, SetInUse<JsValue>>),
+    Many(RetireMany<JsValue>),
+}
+
+impl Task {
+    fn machine(&mut self) -> &mut dyn Machine<JsValue> {
+        match self {
+            Self::Call(m) => m,
+            Self::Retire(m) => m,
+            Self::Create(m) => m,
+            Self::SetInUse(m) => m,
+            Self::Many(m) => m,
+        }
+    }
+
+    fn in_flight(&self) -> usize {
+        match self {
+            Self::Call(m) => usize::from(m.in_flight()),
+            Self::Retire(m) => usize::from(m.in_flight()),
+            Self::Create(m) => usize::from(m.in_flight()),
+            Self::SetInUse(m) => usize::from(m.in_flight()),
+            Self::Many(m) => m.in_flight(),
+        }
+    }
+}
+
+/// A call in flight: its machine and the caller's signal.
+struct Slot {
+    task: Task,
+    signal: Option<AbortSignal>,
+}
+
+/// Operation codes of [`Core::start`] (the driver's numbers).
+mod op {
+    pub const DELETE: u32 = 0;
+    pub const GET: u32 = 1;
+    pub const ACTIVATE: u32 = 2;
+    pub const DEACTIVATE: u32 = 3;
+    pub const SELECT: u32 = 4;
+    pub const LIST: u32 = 5;
+    pub const CREATE: u32 = 6;
+    pub const RETIRE: u32 = 7;
+    pub const RETIRE_MANY: u32 = 8;
+    pub const CREATE_AND_ACTIVATE: u32 = 9;
+    pub const SET_IN_USE: u32 = 10;
+    /// `deleteCertificate({ …, accountId, certificateId })`: everything in `options`.
+    pub const DELETE_ONE: u32 = 11;
+}
+
+/// Event codes of [`Core::step`].
+const GO: u32 = 0;
+const ANSWER: u32 = 1;
+const CONNECTION: u32 = 2;
+const TIMEOUT: u32 = 3;
+
+/// A client's core: its configuration, its rate-limit budget, and the machines of its calls
+/// in flight. The driver (`driver.js`) owns `fetch`, timers and promises.
 #[wasm_bindgen]
-pub struct GatewayCertificates {
-    client: Rc<Client>,
+pub struct Core {
+    client: Client,
+    tasks: Vec<Option<Slot>>,
+    report: JsValue,
 }
 
 #[wasm_bindgen]
-impl GatewayCertificates {
+impl Core {
     /// Validates the options (throws `InvalidInputError`); sends nothing.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<GatewayCertificates, JsValue> {
+    pub fn new(options: JsValue) -> Result<Core, JsValue> {
         Ok(Self {
-            client: Rc::new(Client::new(read_config(&options).map_err(to_js)?)),
+            client: Client::new(read_config(&options).map_err(to_js)?),
+            tasks: Vec::new(),
+            report: JsValue::UNDEFINED,
         })
     }
 
-    fn one(
-        &self,
-        make: fn(AccountId, CertificateId) -> Operation,
-        id: JsValue,
-        params: JsValue,
-        options: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let op = make(params_account(&params)?, cert_id(&id)?);
-            let p = platform(&options, false)?;
-            client::execute(&client, &p, &op).await
-        })
+    /// The headers of every request, `Name\nvalue\n…` (credentials included: the driver keeps
+    /// them private).
+    pub fn headers(&self) -> String {
+        let mut lines = String::from("Accept\napplication/json\n");
+        for (name, value) in self.client.config.auth.headers() {
+            lines.push_str(name);
+            lines.push('\n');
+            lines.push_str(&value);
+            lines.push('\n');
+        }
+        lines
     }
 
-    /// DELETE one certificate (it must be `inactive`); resolves with the deleted certificate.
-    pub fn delete(&self, certificate_id: JsValue, params: JsValue, options: JsValue) -> Promise {
-        self.one(Operation::Delete, certificate_id, params, options)
+    /// The per-attempt timeout, ms (0: none).
+    pub fn timeout(&self) -> f64 {
+        self.client.config.timeout_ms as f64
     }
 
-    /// GET one certificate.
-    pub fn get(&self, certificate_id: JsValue, params: JsValue, options: JsValue) -> Promise {
-        self.one(Operation::Get, certificate_id, params, options)
+    /// Validates a call's arguments, in the contract's order, and sets its machine up:
+    /// the task's number, or the `InvalidInputError` to reject with (nothing sent).
+    pub fn start(&mut self, op: u32, id: JsValue, params: JsValue, options: JsValue) -> JsValue {
+        match self.task(op, &id, &params, &options) {
+            Ok(slot) => {
+                let free = self.tasks.iter().position(Option::is_none);
+                let n = match free {
+                    Some(n) => n,
+                    None => {
+                        self.tasks.push(None);
+                        self.tasks.len() - 1
+                    }
+                };
+                if let Some(t) = self.tasks.get_mut(n) {
+                    *t = Some(slot);
+                }
+                JsValue::from_f64(n as f64)
+            }
+            Err(e) => to_js(e),
+        }
     }
 
-    /// POST activate (binds the certificate to the edge).
-    pub fn activate(&self, certificate_id: JsValue, params: JsValue, options: JsValue) -> Promise {
-        self.one(Operation::Activate, certificate_id, params, options)
+    /// How many lanes the driver runs for the task (`retireMany`'s concurrency; 1 otherwise).
+    pub fn lanes(&self, task: u32) -> u32 {
+        match self.slot(task) {
+            Some(Slot {
+                task: Task::Many(m),
+                ..
+            }) => m.lanes() as u32,
+            _ => 1,
+        }
     }
 
-    /// POST deactivate (unbinds it from the edge).
-    pub fn deactivate(
-        &self,
-        certificate_id: JsValue,
-        params: JsValue,
-        options: JsValue,
-    ) -> Promise {
-        self.one(Operation::Deactivate, certificate_id, params, options)
+    /// One step of a task's lane. `kind`: 0 go (start, a wait ended, a report delivered),
+    /// 1 an answer (`status`, the six headers the client reads, the body parsed when it is a
+    /// JSON object, else its text), 2 no connection (`text`: why), 3 timed out, 4 aborted.
+    /// Returns the next action as a string: `S<METHOD> <url>` (then `\n<body>`), `W<ms>`,
+    /// `P` (take the report, deliver it, step again), `L` (lane done); or the outcome: the
+    /// result, or an `Error` to reject with (the task is then over).
+    #[allow(clippy::too_many_arguments)]
+    pub fn step(
+        &mut self,
+        task: u32,
+        lane: u32,
+        kind: u32,
+        status: u16,
+        retry_after_ms: Option<String>,
+        retry_after: Option<String>,
+        ratelimit: Option<String>,
+        ratelimit_policy: Option<String>,
+        cf_ray: Option<String>,
+        should_retry: Option<String>,
+        json: JsValue,
+        text: Option<String>,
+    ) -> JsValue {
+        let event = match kind {
+            GO => Event::Go,
+            ANSWER => Event::Answer(HttpResponse {
+                status,
+                headers: ResponseHeaders {
+                    retry_after_ms,
+                    retry_after,
+                    ratelimit,
+                    ratelimit_policy,
+                    cf_ray,
+                    should_retry,
+                },
+                json: (!json.is_undefined()).then_some(json),
+                body: text.unwrap_or_default(),
+            }),
+            CONNECTION => Event::Failed(TransportError::Connection(text.unwrap_or_default())),
+            TIMEOUT => Event::Failed(TransportError::Timeout),
+            _ => Event::Failed(TransportError::Aborted),
+        };
+        let Some(Some(slot)) = self.tasks.get_mut(task as usize) else {
+            return to_js(crate::client::aborted());
+        };
+        let action = {
+            let mut pacer = self.client.pacer().borrow_mut();
+            let mut cx = Ctx {
+                config: &self.client.config,
+                pacer: &mut pacer,
+                now: js_sys::Date::now(),
+                random: js_sys::Math::random(),
+                aborted: slot.signal.as_ref().is_some_and(AbortSignal::aborted),
+            };
+            slot.task.machine().step(&mut cx, lane as usize, event)
+        };
+        match action {
+            Action::Send(r) => {
+                let mut a = String::from("S");
+                a.push_str(r.method.as_str());
+                a.push(' ');
+                a.push_str(&r.url);
+                if let Some(body) = &r.body {
+                    a.push('\n');
+                    a.push_str(body);
+                }
+                JsValue::from_str(&a)
+            }
+            Action::Wait(ms) => {
+                let mut a = String::from("W");
+                crate::text::push_u64(&mut a, ms);
+                JsValue::from_str(&a)
+            }
+            Action::Report(r) => {
+                self.report = report(r);
+                JsValue::from_str("P")
+            }
+            Action::LaneDone => JsValue::from_str("L"),
+            Action::Done(result) => {
+                if let Some(t) = self.tasks.get_mut(task as usize) {
+                    *t = None;
+                }
+                result.unwrap_or_else(to_js)
+            }
+        }
     }
 
-    /// GET the account's certificates.
-    pub fn list(&self, params: JsValue, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let op = Operation::List(params_account(&params)?);
-            let p = platform(&options, false)?;
-            client::execute(&client, &p, &op).await
-        })
+    /// The report of the last `P`: `{ step, certificate? }`, and for `retireMany` also
+    /// `certificateId`, `done` and `total`.
+    pub fn report(&mut self) -> JsValue {
+        std::mem::replace(&mut self.report, JsValue::UNDEFINED)
     }
 
-    /// POST a new certificate (never retried: three generations per account per day).
-    pub fn create(&self, params: JsValue, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let account = params_account(&params)?;
-            let days = validity_days(&params)?;
-            let p = platform(&options, false)?;
-            client::execute(&client, &p, &Operation::Create(account, days)).await
-        })
+    /// `retireMany`'s `{ deleted, refused, failed }`, once every lane is done; ends the task.
+    pub fn finish(&mut self, task: u32) -> JsValue {
+        match self.tasks.get_mut(task as usize).and_then(Option::take) {
+            Some(Slot {
+                task: Task::Many(m),
+                ..
+            }) => many_result(m.finish()),
+            _ => to_js(crate::client::aborted()),
+        }
     }
 
-    /// Deactivate if needed, wait for `inactive`, delete; refuses in-use and custom ones.
-    pub fn retire(&self, certificate_id: JsValue, params: JsValue, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let account = params_account(&params)?;
-            let id = cert_id(&certificate_id)?;
-            let wait = wait_options(&options)?;
-            let p = platform(&options, true)?;
-            lifecycle::retire(&client, &p, &account, &id, wait).await
-        })
-    }
-
-    /// Retires many certificates within the rate limit; resolves with
-    /// `{ deleted, refused, failed }`. Every id is validated before anything is sent.
-    #[wasm_bindgen(js_name = retireMany)]
-    pub fn retire_many(
-        &self,
-        certificate_ids: JsValue,
-        params: JsValue,
-        options: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let ids = cert_ids(&certificate_ids)?;
-            let account = params_account(&params)?;
-            let wait = wait_options(&options)?;
-            let concurrency = lifecycle::concurrency(opt_number(&options, "concurrency")?)?;
-            let p = platform(&options, true)?;
-            let fates = lifecycle::retire_many(&client, &p, &account, ids, wait, concurrency).await;
-            Ok(many_result(fates))
-        })
-    }
-
-    /// Creates a certificate (never retried), activates it and waits until it is available.
-    #[wasm_bindgen(js_name = createAndActivate)]
-    pub fn create_and_activate(&self, params: JsValue, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let account = params_account(&params)?;
-            let days = validity_days(&params)?;
-            let wait = wait_options(&options)?;
-            let p = platform(&options, true)?;
-            lifecycle::create_and_activate(&client, &p, &account, days, wait).await
-        })
-    }
-
-    /// Makes an available certificate the one Gateway TLS inspection uses, and waits until it
-    /// reports `in_use`.
-    #[wasm_bindgen(js_name = setInUse)]
-    pub fn set_in_use(
-        &self,
-        certificate_id: JsValue,
-        params: JsValue,
-        options: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let account = params_account(&params)?;
-            let id = cert_id(&certificate_id)?;
-            let wait = wait_options(&options)?;
-            let p = platform(&options, true)?;
-            lifecycle::set_in_use(&client, &p, &account, &id, wait).await
-        })
-    }
-
-    /// Only the PATCH of `setInUse` (no check, no wait); resolves with the configuration.
-    #[wasm_bindgen(js_name = selectCertificate)]
-    pub fn select_certificate(
-        &self,
-        certificate_id: JsValue,
-        params: JsValue,
-        options: JsValue,
-    ) -> Promise {
-        self.one(Operation::UseCertificate, certificate_id, params, options)
+    /// Ends a task early (its driver failed): a request still out is booked as unanswered.
+    pub fn cancel(&mut self, task: u32) {
+        if let Some(slot) = self.tasks.get_mut(task as usize).and_then(Option::take) {
+            let mut pacer = self.client.pacer().borrow_mut();
+            for _ in 0..slot.task.in_flight() {
+                pacer.on_no_answer();
+            }
+        }
     }
 
     /// The last `Ratelimit` and `Ratelimit-Policy` headers the API sent this client, as sent:
@@ -397,16 +473,95 @@ impl GatewayCertificates {
     }
 }
 
-/// The one-call form of delete: `deleteCertificate({ apiToken, accountId, certificateId })`.
-#[wasm_bindgen(js_name = deleteCertificate)]
-pub fn delete_certificate(args: JsValue) -> Promise {
-    promise(async move {
-        let config = read_config(&args)?;
-        let op = Operation::Delete(
-            account_id(&field(&args, "accountId"), "accountId")?,
-            cert_id(&field(&args, "certificateId"))?,
+impl Core {
+    fn slot(&self, task: u32) -> Option<&Slot> {
+        self.tasks.get(task as usize).and_then(Option::as_ref)
+    }
+
+    /// The arguments read and checked in the order the contract gives, then the machine.
+    fn task(
+        &self,
+        code: u32,
+        id: &JsValue,
+        params: &JsValue,
+        options: &JsValue,
+    ) -> Result<Slot, JsError> {
+        let config = &self.client.config;
+        let call = |op: Operation| Task::Call(Call::new(op, Patience::Call, config));
+        let one = |make: fn(AccountId, CertificateId) -> Operation| -> Result<Slot, JsError> {
+            let op = make(params_account(params)?, cert_id(id)?);
+            let signal = call_options(options, false)?;
+            Ok(Slot {
+                task: call(op),
+                signal,
+            })
+        };
+        let task = match code {
+            op::DELETE => return one(Operation::Delete),
+            op::GET => return one(Operation::Get),
+            op::ACTIVATE => return one(Operation::Activate),
+            op::DEACTIVATE => return one(Operation::Deactivate),
+            op::SELECT => return one(Operation::UseCertificate),
+            op::LIST => call(Operation::List(params_account(params)?)),
+            op::CREATE => {
+                let account = params_account(params)?;
+                call(Operation::Create(account, validity_days(params)?))
+            }
+            op::RETIRE => {
+                let account = params_account(params)?;
+                let id = cert_id(id)?;
+                let wait = wait_options(options)?;
+                Task::Retire(Flow::new(Retire::new(account, id, wait)))
+            }
+            op::RETIRE_MANY => {
+                let ids = cert_ids(id)?;
+                let account = params_account(params)?;
+                let wait = wait_options(options)?;
+                let concurrency = lifecycle::concurrency(opt_number(options, "concurrency")?)?;
+                Task::Many(RetireMany::new(account, ids, wait, concurrency))
+            }
+            op::CREATE_AND_ACTIVATE => {
+                let account = params_account(params)?;
+                let days = validity_days(params)?;
+                let wait = wait_options(options)?;
+                Task::Create(Flow::new(CreateAndActivate::new(account, days, wait)))
+            }
+            op::SET_IN_USE => {
+                let account = params_account(params)?;
+                let id = cert_id(id)?;
+                let wait = wait_options(options)?;
+                Task::SetInUse(Flow::new(SetInUse::new(account, id, wait)))
+            }
+            op::DELETE_ONE => {
+                // The options were read by the constructor.
+                let account = account_id(&field(options, "accountId"), "accountId")?;
+                let id = cert_id(&field(options, "certificateId"))?;
+                call(Operation::Delete(account, id))
+            }
+            _ => return Err(Error::invalid("unknown operation")),
+        };
+        let with_progress = matches!(
+            task,
+            Task::Retire(_) | Task::Many(_) | Task::Create(_) | Task::SetInUse(_)
         );
-        let p = platform(&args, false)?;
-        client::execute(&Client::new(config), &p, &op).await
-    })
+        let signal = call_options(options, with_progress)?;
+        Ok(Slot { task, signal })
+    }
+}
+
+/// A report as the `onProgress` event.
+fn report(r: Report<JsValue>) -> JsValue {
+    let event = Object::new();
+    if let Some((id, _, _)) = &r.many {
+        set(&event, "certificateId", &JsValue::from_str(id.as_str()));
+    }
+    set(&event, "step", &JsValue::from_str(r.step.as_str()));
+    if let Some(c) = &r.certificate {
+        set(&event, "certificate", c);
+    }
+    if let Some((_, done, total)) = r.many {
+        set(&event, "done", &JsValue::from_f64(done as f64));
+        set(&event, "total", &JsValue::from_f64(total as f64));
+    }
+    event.into()
 }

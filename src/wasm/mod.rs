@@ -1,11 +1,12 @@
-//! The wasm edge: `fetch`, timers and JS conversions. Everything with a decision in it lives
-//! in the pure core; this layer only moves data between JS and the core.
+//! The wasm edge: `Core` (argument reading, the machines of the calls in flight, JS
+//! conversions). `fetch`, timers and promises are the JS driver's (`driver.js`), which the
+//! build bundles with the generated glue. Everything with a decision in it lives in the pure
+//! core; this layer only moves data between JS and the core.
 
 mod api;
 mod json;
-mod platform;
 
-pub use api::{delete_certificate, GatewayCertificates};
+pub use api::Core;
 
 // SAFETY: wasm32-unknown-unknown is single-threaded here (no atomics, no shared memory): one
 // thread uses the heap, which is what AssumeSingleThreaded requires.

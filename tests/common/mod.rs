@@ -1,9 +1,11 @@
 //! The wasm test suite, shared by `tests/node.rs` (Node) and `tests/browser.rs` (headless
-//! Chromium). It drives the exported JS surface (`GatewayCertificates`, `deleteCertificate`)
+//! Chromium). It drives the public JS surface (`GatewayCertificates`, `deleteCertificate`: the
+//! JS driver over the wasm `Core`, see `api.rs`)
 //! against the API emulator that `scripts/test.sh` starts; its origin comes in at build time
 //! through `CFGC_EMULATOR_ORIGIN`. Every test uses a fresh account, so tests don't interfere.
 
-use cf_gateway_certs::{delete_certificate, GatewayCertificates};
+mod api;
+use api::{delete_certificate, GatewayCertificates};
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
