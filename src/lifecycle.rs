@@ -267,7 +267,11 @@ pub async fn retire<P: Platform>(
     id: &CertificateId,
     options: WaitOptions,
 ) -> Result<P::Json, Error<P::Json>> {
-    let flow = Flow::new(Retire::new(account.clone(), id.clone(), options));
+    let flow = Flow::new(Decision::Retire(Retire::new(
+        account.clone(),
+        id.clone(),
+        options,
+    )));
     drive(client, p, &RefCell::new(flow)).await
 }
 
@@ -668,6 +672,28 @@ impl<J: Json> Decide<J> for SetInUse<J> {
     }
 }
 
+/// Any of the three flows, as one type: the wasm build then has one [`Flow`] step function,
+/// not one per flow.
+#[derive(Clone, Debug)]
+pub enum Decision<J> {
+    /// `retire`.
+    Retire(Retire<J>),
+    /// `createAndActivate`.
+    CreateAndActivate(CreateAndActivate<J>),
+    /// `setInUse`.
+    SetInUse(SetInUse<J>),
+}
+
+impl<J: Json> Decide<J> for Decision<J> {
+    fn decide(&mut self, now: f64, outcome: Outcome<J>) -> Do<J> {
+        match self {
+            Self::Retire(d) => d.decide(now, outcome),
+            Self::CreateAndActivate(d) => d.decide(now, outcome),
+            Self::SetInUse(d) => d.decide(now, outcome),
+        }
+    }
+}
+
 /// Rotation, step 2: makes an `available` certificate the one Gateway TLS inspection uses
 /// (PATCH of the configuration's certificate block only), then waits until it reports
 /// `in_use`. Refuses, before the PATCH, a certificate that is not `available`.
@@ -678,7 +704,11 @@ pub async fn set_in_use<P: Platform>(
     id: &CertificateId,
     options: WaitOptions,
 ) -> Result<P::Json, Error<P::Json>> {
-    let flow = Flow::new(SetInUse::new(account.clone(), id.clone(), options));
+    let flow = Flow::new(Decision::SetInUse(SetInUse::new(
+        account.clone(),
+        id.clone(),
+        options,
+    )));
     drive(client, p, &RefCell::new(flow)).await
 }
 

@@ -19,7 +19,7 @@ use crate::client::{
 use crate::endpoint::{Operation, Shape};
 use crate::envelope::{binding_status, describe, interpret_redacted, Json};
 use crate::error::{Error, ErrorKind};
-use crate::lifecycle::{distinct, Fate, Retire, WaitOptions, MAX_CONCURRENCY};
+use crate::lifecycle::{distinct, Decision, Fate, Retire, WaitOptions, MAX_CONCURRENCY};
 use crate::ratelimit::Pacer;
 use crate::retire::Step;
 use crate::retry::{backoff_ms, server_wait_ms, status_is_retryable, MAX_SERVER_WAIT_MS};
@@ -518,8 +518,9 @@ pub struct RetireMany<J> {
     lanes: Vec<Option<Lane<J>>>,
 }
 
-/// A lane's current certificate: its index in the ids, and its `retire`.
-type Lane<J> = (usize, Flow<J, Retire<J>>);
+/// A lane's current certificate: its index in the ids, and its `retire` (a [`Decision`], so
+/// that the flows share one step function).
+type Lane<J> = (usize, Flow<J, Decision<J>>);
 
 impl<J: Json> RetireMany<J> {
     /// The machine; `concurrency` is clamped to 1..=32 and to the number of certificates.
@@ -574,7 +575,7 @@ impl<J: Json> RetireMany<J> {
                 }
                 self.next += 1;
                 let retire = Retire::new(self.account.clone(), id.clone(), self.options);
-                *slot = Some((i, Flow::new(retire)));
+                *slot = Some((i, Flow::new(Decision::Retire(retire))));
                 event = Event::Go;
                 continue;
             };
@@ -633,4 +634,3 @@ impl<J: Json> Machine<J> for RetireMany<J> {
         RetireMany::step(self, cx, lane, event)
     }
 }
-

@@ -7,7 +7,7 @@ use crate::client::Patience;
 use crate::client::{Client, Config, HttpResponse, RawOptions, ResponseHeaders, TransportError};
 use crate::endpoint::Operation;
 use crate::error::Error;
-use crate::lifecycle::{self, CreateAndActivate, Fate, Retire, SetInUse, WaitOptions};
+use crate::lifecycle::{self, CreateAndActivate, Decision, Fate, Retire, SetInUse, WaitOptions};
 use crate::machine::{Action, Call, Ctx, Event, Flow, Machine, Report, RetireMany};
 use crate::validate::{self, AccountId, CertificateId};
 use js_sys::{Array, Object, Reflect};
@@ -215,9 +215,7 @@ fn call_options(options: &JsValue, with_progress: bool) -> Result<Option<AbortSi
 /// The machine of one call in flight.
 enum Task {
     Call(Call<JsValue>),
-    Retire(Flow<JsValue, Retire<JsValue>>),
-    Create(Flow<JsValue, CreateAndActivate<JsValue>>),
-    SetInUse(Flow<JsValue, SetInUse<JsValue>>),
+    Flow(Flow<JsValue, Decision<JsValue>>),
     Many(RetireMany<JsValue>),
 }
 
@@ -225,9 +223,7 @@ impl Task {
     fn machine(&mut self) -> &mut dyn Machine<JsValue> {
         match self {
             Self::Call(m) => m,
-            Self::Retire(m) => m,
-            Self::Create(m) => m,
-            Self::SetInUse(m) => m,
+            Self::Flow(m) => m,
             Self::Many(m) => m,
         }
     }
@@ -235,9 +231,7 @@ impl Task {
     fn in_flight(&self) -> usize {
         match self {
             Self::Call(m) => usize::from(m.in_flight()),
-            Self::Retire(m) => usize::from(m.in_flight()),
-            Self::Create(m) => usize::from(m.in_flight()),
-            Self::SetInUse(m) => usize::from(m.in_flight()),
+            Self::Flow(m) => usize::from(m.in_flight()),
             Self::Many(m) => m.in_flight(),
         }
     }
@@ -511,7 +505,7 @@ impl Core {
                 let account = params_account(params)?;
                 let id = cert_id(id)?;
                 let wait = wait_options(options)?;
-                Task::Retire(Flow::new(Retire::new(account, id, wait)))
+                Task::Flow(Flow::new(Decision::Retire(Retire::new(account, id, wait))))
             }
             op::RETIRE_MANY => {
                 let ids = cert_ids(id)?;
@@ -524,13 +518,16 @@ impl Core {
                 let account = params_account(params)?;
                 let days = validity_days(params)?;
                 let wait = wait_options(options)?;
-                Task::Create(Flow::new(CreateAndActivate::new(account, days, wait)))
+                let d = CreateAndActivate::new(account, days, wait);
+                Task::Flow(Flow::new(Decision::CreateAndActivate(d)))
             }
             op::SET_IN_USE => {
                 let account = params_account(params)?;
                 let id = cert_id(id)?;
                 let wait = wait_options(options)?;
-                Task::SetInUse(Flow::new(SetInUse::new(account, id, wait)))
+                Task::Flow(Flow::new(Decision::SetInUse(SetInUse::new(
+                    account, id, wait,
+                ))))
             }
             op::DELETE_ONE => {
                 // The options were read by the constructor.
@@ -540,10 +537,7 @@ impl Core {
             }
             _ => return Err(Error::invalid("unknown operation")),
         };
-        let with_progress = matches!(
-            task,
-            Task::Retire(_) | Task::Many(_) | Task::Create(_) | Task::SetInUse(_)
-        );
+        let with_progress = matches!(task, Task::Flow(_) | Task::Many(_));
         let signal = call_options(options, with_progress)?;
         Ok(Slot { task, signal })
     }

@@ -97,6 +97,21 @@ describe("retireMany", () => {
     assert.equal(ends.length, 17);
   });
 
+  test("concurrency 1: one certificate at a time, in the order given", async () => {
+    const { acct, ids, eligible, roles } = await fleet(4);
+    const events = [];
+    const result = await client().retireMany(ids, { account_id: acct.id }, { ...fast, concurrency: 1, onProgress: (e) => events.push(e) });
+    assert.deepEqual(result.deleted.map((d) => d.id), eligible.filter((id) => ids.includes(id)));
+    assert.deepEqual(result.refused.map((r) => r.certificateId).sort(), [roles.custom.id, roles.in_use.id].sort());
+    assert.deepEqual(result.failed, []);
+    await checkDeletedOnce(acct, eligible);
+    // One lane: a certificate's events all come before the next one's.
+    const order = events.map((e) => e.certificateId).filter((id, i, all) => i === 0 || all[i - 1] !== id);
+    assert.deepEqual(order, ids, "each certificate's events in one run, in the order given");
+    const log = await emu.log(acct.id);
+    assert.ok(log.every((r) => r.method !== "PATCH" && r.method !== "PUT"), "nothing but GET, POST deactivate and DELETE");
+  });
+
   test("validates every id and option before sending anything", async () => {
     const acct = await emu.account();
     const good = acct.certificates.inactive.id;

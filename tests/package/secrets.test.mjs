@@ -1,6 +1,7 @@
 // No failure path puts a credential into an error's message or properties.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { inspect } from "node:util";
 import { GatewayCertificates, deleteCertificate } from "cf-gateway-certs";
 import { closedPort, rejection, startEmulator } from "./support.mjs";
 import { texts } from "../support/secrets.mjs";
@@ -82,4 +83,24 @@ test("the custom credentials really work (so the failures above were not trivial
   assert.equal((await c.delete(acct.certificates.inactive.id, { account_id: acct.id })).binding_status, "inactive");
   const k = new GatewayCertificates({ apiEmail: emu.email, apiKey: KEY, baseUrl: emu.url });
   assert.equal((await k.list({ account_id: acct.id })).length, 5);
+});
+
+test("a client shows no credential when logged, serialised or enumerated", async () => {
+  const clients = [
+    new GatewayCertificates({ apiToken: TOKEN, baseUrl: emu.url }),
+    new GatewayCertificates({ apiEmail: emu.email, apiKey: KEY, baseUrl: emu.url }),
+  ];
+  for (const c of clients) {
+    const views = [
+      inspect(c, { showHidden: true, depth: 10, getters: true }),
+      JSON.stringify(c) ?? "",
+      String(c),
+      Object.getOwnPropertyNames(c).join(" "),
+      Object.getOwnPropertySymbols(c).map(String).join(" "),
+      JSON.stringify(c.rateLimitHeaders()),
+    ];
+    for (const view of views) {
+      for (const secret of SECRETS) assert.ok(!view.includes(secret), `a client's view leaks ${secret}: ${view.slice(0, 200)}`);
+    }
+  }
 });
