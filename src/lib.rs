@@ -1,8 +1,8 @@
 //! Delete — and safely retire — Cloudflare Zero Trust Gateway certificates.
 //!
 //! The crate is a pure, sans-IO core that every target compiles and `cargo test` exercises
-//! natively, plus a thin wasm edge (`src/wasm/`, only on `wasm32`) that supplies `fetch`,
-//! timers and the JS conversions.
+//! natively, plus a thin wasm edge (`src/wasm/`, only on `wasm32`): the `Core` that JS
+//! drives, and the JS conversions. `fetch`, timers and promises are the JS driver's.
 //!
 //! - [`endpoint`]: the six operations as data (method, path, body); where the DELETE is built.
 //! - [`validate`]: every check made before a request is sent.
@@ -11,8 +11,11 @@
 //! - [`retry`]: which failures are retried and how long to wait (where a 429 becomes a wait).
 //! - [`ratelimit`]: pacing by the `Ratelimit` headers: when the next request may go.
 //! - [`retire`]: what to do next with a certificate on the way to deletion.
-//! - [`client`]: the request loop, generic over a [`client::Platform`] that does the I/O.
-//! - [`lifecycle`]: the flows over it: `retire`, `retireMany`, `createAndActivate`, `setInUse`.
+//! - [`machine`]: every call as a synchronous state machine: event in, action out.
+//! - [`client`]: configuration, requests and responses, and an async driver of the machines
+//!   over a [`client::Platform`] that does the I/O (the native tests' way in).
+//! - [`lifecycle`]: the flows' decisions: `retire`, `retireMany`, `createAndActivate`,
+//!   `setInUse`.
 #![cfg_attr(
     not(test),
     deny(
