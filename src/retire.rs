@@ -1,5 +1,5 @@
 //! `retire`: what to do next with a certificate on its way to deletion. Pure decisions; the
-//! loop that acts on them is [`crate::client::retire`].
+//! flow that acts on them is [`crate::lifecycle::Retire`].
 //!
 //! The API deletes only an `inactive` certificate, and answers 500 otherwise. A certificate
 //! that Gateway TLS inspection uses (`in_use`) or a custom (BYO-PKI) one is never touched.
