@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-cargo build --release --target wasm32-unknown-unknown --lib --features small-alloc
+cargo build --release --target wasm32-unknown-unknown --lib --features tiny
 wasm-bindgen --target web --out-dir pkg --no-typescript --omit-default-module-path \
   target/wasm32-unknown-unknown/release/cf_gateway_certs.wasm
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \

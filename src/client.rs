@@ -6,6 +6,8 @@ use crate::endpoint::{Method, Operation};
 use crate::envelope::Json;
 use crate::error::{Error, ErrorKind};
 use crate::machine::{Action, Call, Ctx, Event, Machine};
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::ratelimit::Pacer;
 use crate::retire::Step;
 use crate::text::push_u64;

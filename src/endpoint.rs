@@ -3,6 +3,8 @@
 //! Upstream reference: <https://developers.cloudflare.com/api/resources/zero_trust/subresources/gateway/subresources/certificates/>
 //! and, for the one configuration change, <https://developers.cloudflare.com/api/resources/zero_trust/subresources/gateway/subresources/configurations/>
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::text::push_u64;
 use crate::validate::{AccountId, CertificateId};
 

@@ -7,6 +7,8 @@
 
 use crate::endpoint::Shape;
 use crate::error::{ApiMessage, Error, ErrorKind};
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::text::{excerpt, push_u64};
 
 /// Most API errors kept from one envelope, and longest message kept of each.

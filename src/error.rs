@@ -1,5 +1,7 @@
 //! The one error type, and the one function that maps an HTTP status to an error kind.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::text::{push_i64, push_u64, redact};
 
 /// What went wrong; its [`name`](ErrorKind::name) is the JS error's `name`.

@@ -16,6 +16,10 @@
 //!   over a [`client::Platform`] that does the I/O (the native tests' way in).
 //! - [`lifecycle`]: the flows' decisions: `retire`, `retireMany`, `createAndActivate`,
 //!   `setInUse`.
+// The npm package's wasm (feature `tiny`) is `no_std`: no std panic machinery or formatting
+// comes along, and a panic traps (as `panic = "abort"` does anyway). Every other build,
+// the wasm test suites' included, uses std.
+#![cfg_attr(all(target_arch = "wasm32", feature = "tiny"), no_std)]
 #![cfg_attr(
     not(test),
     deny(
@@ -30,6 +34,21 @@
 // Errors carry the API's errors and a certificate; they are the cold path, and boxing them
 // would cost code size in the wasm build for nothing.
 #![allow(clippy::result_large_err)]
+
+extern crate alloc;
+// `std::{cell, mem, pin, future, task}` are core's: with no std, `std` names core.
+#[cfg(all(target_arch = "wasm32", feature = "tiny"))]
+extern crate core as std;
+
+/// What the std prelude gives, from `alloc`: every module imports it, so the same code builds
+/// with and without std.
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
 
 pub mod client;
 pub mod endpoint;

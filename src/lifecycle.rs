@@ -8,6 +8,8 @@ use crate::endpoint::Operation;
 use crate::envelope::{binding_status, describe, string_field, Json};
 use crate::error::{Error, ErrorKind};
 use crate::machine::{seen, Decide, Do, Flow, Outcome, RetireMany, Seen};
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::retire::{self, Next, Step};
 use crate::text::push_u64;
 use crate::validate::{self, AccountId, CertificateId, MAX_TIMER_MS};

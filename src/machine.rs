@@ -20,6 +20,8 @@ use crate::endpoint::{Operation, Shape};
 use crate::envelope::{binding_status, describe, interpret_redacted, Json};
 use crate::error::{Error, ErrorKind};
 use crate::lifecycle::{distinct, Decision, Fate, Retire, WaitOptions, MAX_CONCURRENCY};
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::ratelimit::Pacer;
 use crate::retire::Step;
 use crate::retry::{backoff_ms, server_wait_ms, status_is_retryable, MAX_SERVER_WAIT_MS};

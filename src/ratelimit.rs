@@ -22,6 +22,8 @@
 //! Without the headers nothing is held after the first answer: the client behaves as before.
 
 use crate::client::ResponseHeaders;
+#[allow(unused_imports)]
+use crate::prelude::*;
 
 /// One item of a structured-field list like `"default";r=10;t=30`: its name and parameters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -143,7 +145,7 @@ impl Pacer {
     /// How long to hold the next request, in ms; 0: send it now.
     pub fn delay_ms(&mut self, now_ms: f64) -> u64 {
         if now_ms < self.blocked_until {
-            return (self.blocked_until - now_ms).ceil() as u64;
+            return crate::text::ceil_u64(self.blocked_until - now_ms);
         }
         if !self.answered && self.in_flight > 0 {
             return FIRST_ANSWER_POLL_MS;
@@ -167,7 +169,7 @@ impl Pacer {
         if remaining > 0 {
             0
         } else {
-            (self.reset_at - now_ms).ceil() as u64
+            crate::text::ceil_u64(self.reset_at - now_ms)
         }
     }
 

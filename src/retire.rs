@@ -5,6 +5,8 @@
 //! that Gateway TLS inspection uses (`in_use`) or a custom (BYO-PKI) one is never touched.
 
 use crate::envelope::{binding_status, string_field, Json};
+#[allow(unused_imports)]
+use crate::prelude::*;
 
 /// A step of `retire`, `retireMany`, `createAndActivate` or `setInUse`, reported through
 /// `onProgress`.

@@ -8,6 +8,7 @@
 
 use crate::client::ResponseHeaders;
 use crate::httpdate;
+use crate::text::ceil_u64;
 
 /// Longest server-requested wait that is slept; anything longer fails at once.
 pub const MAX_SERVER_WAIT_MS: u64 = 60_000;
@@ -31,14 +32,14 @@ pub fn status_is_retryable(status: u16, headers: &ResponseHeaders) -> bool {
 /// no reason to wait when requests remain.)
 pub fn server_wait_ms(status: u16, headers: &ResponseHeaders, now_ms: f64) -> Option<u64> {
     if let Some(ms) = headers.retry_after_ms.as_deref().and_then(parse_number) {
-        return Some(ms.ceil() as u64);
+        return Some(ceil_u64(ms));
     }
     if let Some(v) = headers.retry_after.as_deref() {
         if let Some(secs) = parse_number(v) {
-            return Some((secs * 1000.0).ceil() as u64);
+            return Some(ceil_u64(secs * 1000.0));
         }
         if let Some(at) = httpdate::parse_ms(v.trim()) {
-            return Some((at - now_ms).max(0.0).ceil() as u64);
+            return Some(ceil_u64((at - now_ms).max(0.0)));
         }
     }
     let ratelimit = headers.ratelimit.as_deref()?;
@@ -67,7 +68,7 @@ fn parse_number(v: &str) -> Option<f64> {
     let fraction = if frac.is_empty() && !v.ends_with('.') {
         0.0
     } else {
-        digits(frac).filter(|_| !frac.is_empty())? as f64 / 10f64.powi(frac.len() as i32)
+        digits(frac).filter(|_| !frac.is_empty())? as f64 / frac.bytes().fold(1.0, |d, _| d * 10.0)
     };
     Some(whole + fraction)
 }
@@ -90,9 +91,9 @@ fn ratelimit_params(header: &str) -> (Option<u64>, Option<u64>) {
 /// Backoff before retry number `retry` (0 for the first retry): `min(500 × 2^retry, 8000)` ms
 /// minus up to 25 % jitter; `random` is uniform in [0, 1).
 pub fn backoff_ms(retry: u32, random: f64) -> u64 {
-    let base = (BASE_BACKOFF_MS * 2f64.powi(retry.min(16) as i32)).min(MAX_BACKOFF_MS);
+    let base = (BASE_BACKOFF_MS * f64::from(1u32 << retry.min(16))).min(MAX_BACKOFF_MS);
     let jitter = 1.0 - 0.25 * random.clamp(0.0, 1.0);
-    (base * jitter).round() as u64
+    (base * jitter + 0.5) as u64 // rounded: the value is positive
 }
 
 #[cfg(test)]

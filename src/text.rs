@@ -1,6 +1,8 @@
 //! Small string helpers. They avoid `core::fmt` on hot and common paths, which costs bytes in
 //! the wasm build.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 /// Appends the decimal form of `n`.
 pub(crate) fn push_u64(out: &mut String, mut n: u64) {
     let mut buf = [0u8; 20];
@@ -137,6 +139,22 @@ pub(crate) fn redact(text: &mut String, secrets: &[&str]) {
         out.push_str(rest);
         *text = out;
     }
+}
+
+/// `x.ceil() as u64` without std's float functions: rounds up, saturating (a negative or NaN
+/// `x` gives 0).
+pub(crate) fn ceil_u64(x: f64) -> u64 {
+    let t = x as u64; // toward zero, saturating
+    if (t as f64) < x && t < u64::MAX {
+        t + 1
+    } else {
+        t
+    }
+}
+
+/// Whether a finite `x` is a whole number within ±2^63 (`x.fract() == 0.0` there).
+pub(crate) fn is_whole(x: f64) -> bool {
+    (x as i64) as f64 == x
 }
 
 #[cfg(test)]

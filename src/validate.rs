@@ -5,7 +5,9 @@
 //! in an error message or a log.
 
 use crate::error::Error;
-use crate::text::push_u64;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use crate::text::{is_whole, push_u64};
 
 /// Largest timer delay JS engines honour: a larger `setTimeout` delay fires at once.
 pub const MAX_TIMER_MS: u64 = 2_147_483_647;
@@ -243,7 +245,7 @@ pub fn base_url<J>(value: &str) -> Result<String, Error<J>> {
 
 /// Validates a whole number option given as a JS number: finite, integral, 0..=max.
 pub fn whole_number<J>(name: &str, value: f64, max: u64) -> Result<u64, Error<J>> {
-    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= max as f64 {
+    if value.is_finite() && value >= 0.0 && is_whole(value) && value <= max as f64 {
         return Ok(value as u64);
     }
     let mut m = String::from(name);
@@ -255,7 +257,7 @@ pub fn whole_number<J>(name: &str, value: f64, max: u64) -> Result<u64, Error<J>
 /// Validates `validity_period_days` (1..=10950).
 pub fn validity_days<J>(value: f64) -> Result<u32, Error<J>> {
     let (lo, hi) = VALIDITY_DAYS;
-    if value.is_finite() && value.fract() == 0.0 && value >= lo as f64 && value <= hi as f64 {
+    if value.is_finite() && is_whole(value) && value >= lo as f64 && value <= hi as f64 {
         return Ok(value as u32);
     }
     Err(Error::invalid(

@@ -9,6 +9,8 @@ use crate::endpoint::Operation;
 use crate::error::Error;
 use crate::lifecycle::{self, CreateAndActivate, Decision, Fate, Retire, SetInUse, WaitOptions};
 use crate::machine::{Action, Call, Ctx, Event, Flow, Machine, Report, RetireMany};
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::validate::{self, AccountId, CertificateId};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;

@@ -2,6 +2,8 @@
 //! plain JS objects, unknown fields included, and no JSON library is compiled into the wasm.
 
 use crate::envelope::Json;
+#[allow(unused_imports)]
+use crate::prelude::*;
 use js_sys::{Array, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -14,3 +14,11 @@ pub use api::Core;
 #[global_allocator]
 static ALLOC: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
+/// With no std (the npm package's build), a panic traps: the instance is then unusable, as
+/// with `panic = "abort"`. Nothing reachable from outside data panics (clippy denies the ways).
+#[cfg(feature = "tiny")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
