@@ -203,7 +203,9 @@ impl Pacer {
             self.last = (headers.ratelimit.clone(), headers.ratelimit_policy.clone());
         }
         if let Some(b) = budget {
-            if b.quota.is_some() {
+            // A quota of 0 is no quota: every fresh window would start spent, and as nothing
+            // is sent while it is, no answer would ever come to say otherwise (a hang).
+            if b.quota.is_some_and(|q| q > 0) {
                 self.quota = b.quota;
             }
             if let Some(w) = b.window_s {
