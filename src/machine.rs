@@ -634,3 +634,6 @@ impl<J: Json> Machine<J> for RetireMany<J> {
         RetireMany::step(self, cx, lane, event)
     }
 }
+
+#[cfg(test)]
+mod tests;

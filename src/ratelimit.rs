@@ -250,6 +250,12 @@ impl Pacer {
     pub fn remaining(&self) -> Option<i64> {
         self.remaining
     }
+
+    /// Requests sent and not answered yet (the machine tests check it is back to 0).
+    #[cfg(test)]
+    pub(crate) fn in_flight(&self) -> u32 {
+        self.in_flight
+    }
 }
 
 #[cfg(test)]
