@@ -312,10 +312,14 @@ pub(crate) fn aborted<J>() -> Error<J> {
     )
 }
 
+/// The error for an attempt that got no response. `secrets` are removed from the platform's
+/// message before it is cut to length: a cut through a secret would leave a piece of it that
+/// redacting the error afterwards cannot find.
 pub(crate) fn transport_error<J>(
     failure: TransportError,
     timeout_ms: u64,
     attempts: u32,
+    secrets: &[&str],
 ) -> Error<J> {
     let (kind, mut detail) = match failure {
         TransportError::Timeout => {
@@ -324,7 +328,8 @@ pub(crate) fn transport_error<J>(
             d.push_str(" ms");
             (ErrorKind::ConnectionTimeout, d)
         }
-        TransportError::Connection(why) => {
+        TransportError::Connection(mut why) => {
+            crate::text::redact(&mut why, secrets);
             let mut d = String::from("connection failed");
             if !why.is_empty() {
                 d.push_str(": ");

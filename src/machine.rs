@@ -199,6 +199,7 @@ impl<J: Json> Call<J> {
                     failure,
                     cx.config.timeout_ms,
                     self.retry + 1,
+                    &cx.config.auth.secrets(),
                 ))),
             },
             Phase::Check(check) if !check.sent => match event {
@@ -636,3 +637,6 @@ impl<J: Json> Machine<J> for RetireMany<J> {
         RetireMany::step(self, cx, lane, event)
     }
 }
+
+#[cfg(test)]
+mod tests;

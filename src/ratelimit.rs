@@ -205,7 +205,9 @@ impl Pacer {
             self.last = (headers.ratelimit.clone(), headers.ratelimit_policy.clone());
         }
         if let Some(b) = budget {
-            if b.quota.is_some() {
+            // A quota of 0 is no quota: every fresh window would start spent, and as nothing
+            // is sent while it is, no answer would ever come to say otherwise (a hang).
+            if b.quota.is_some_and(|q| q > 0) {
                 self.quota = b.quota;
             }
             if let Some(w) = b.window_s {
@@ -249,6 +251,12 @@ impl Pacer {
     /// Requests the estimate says may still be sent before the reset (`None`: unknown).
     pub fn remaining(&self) -> Option<i64> {
         self.remaining
+    }
+
+    /// Requests sent and not answered yet (the machine tests check it is back to 0).
+    #[cfg(test)]
+    pub(crate) fn in_flight(&self) -> u32 {
+        self.in_flight
     }
 }
 

@@ -215,6 +215,43 @@ fn a_429_holds_every_request_for_its_wait() {
 }
 
 #[test]
+fn a_zero_quota_holds_one_window_not_forever() {
+    // Found by the machines' property tests: with `q=0` every fresh window started spent, so
+    // nothing was ever sent again and a call waited forever.
+    let mut p = Pacer::default();
+    p.on_send();
+    p.on_answer(
+        T0,
+        200,
+        &h("\"default\";r=0;t=1", "\"default\";q=0;w=1"),
+        None,
+    );
+    assert_eq!(
+        p.delay_ms(T0),
+        1_000,
+        "spent until the reset the answer named"
+    );
+    assert_eq!(
+        p.delay_ms(T0 + 1_000.0),
+        0,
+        "then sent: the next answer says more"
+    );
+    assert_eq!(p.remaining(), None);
+    // A known quota is kept when a later answer says 0.
+    let mut p = Pacer::default();
+    round_trip(&mut p, T0, 0, 1);
+    p.on_send();
+    p.on_answer(
+        T0,
+        200,
+        &h("\"default\";r=0;t=1", "\"default\";q=0;w=60"),
+        None,
+    );
+    assert_eq!(p.delay_ms(T0 + 1_000.0), 0);
+    assert_eq!(p.remaining(), Some(10));
+}
+
+#[test]
 fn keeps_the_last_headers_as_sent() {
     let mut p = Pacer::default();
     assert_eq!(p.last_headers(), (None, None));
