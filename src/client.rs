@@ -56,7 +56,19 @@ pub struct HttpResponse<J> {
     pub body: String,
 }
 
-/// One HTTP request, ready for `fetch`.
+/// What a machine asks to send: method, URL and body. The headers are the client's, the same
+/// for every request ([`Config::http`] adds them; the JS driver keeps its own copy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// JSON body, if any.
+    pub body: Option<String>,
+}
+
+/// One HTTP request with its headers, as a [`Platform`] sends it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {
     /// Method.
@@ -212,19 +224,27 @@ impl Config {
         })
     }
 
-    /// The request for `op`, credentials included.
-    pub(crate) fn request(&self, op: &Operation) -> HttpRequest {
+    /// What to send for `op`.
+    pub(crate) fn request(&self, op: &Operation) -> Request {
+        Request {
+            method: op.method(),
+            url: op.url(&self.base_url),
+            body: op.body(),
+        }
+    }
+
+    /// The request with every header, credentials included.
+    pub fn http(&self, request: Request) -> HttpRequest {
         let mut headers = vec![("Accept", String::from("application/json"))];
-        let body = op.body();
-        if body.is_some() {
+        if request.body.is_some() {
             headers.push(("Content-Type", String::from("application/json")));
         }
         headers.extend(self.auth.headers());
         HttpRequest {
-            method: op.method(),
-            url: op.url(&self.base_url),
+            method: request.method,
+            url: request.url,
             headers,
-            body,
+            body: request.body,
         }
     }
 }
@@ -272,10 +292,13 @@ pub(crate) async fn drive_lane<P: Platform, M: Machine<P::Json>>(
             machine.borrow_mut().step(&mut cx, lane, event)
         };
         event = match action {
-            Action::Send(request) => match p.send(&request, client.config.timeout_ms).await {
-                Ok(response) => Event::Answer(response),
-                Err(failure) => Event::Failed(failure),
-            },
+            Action::Send(request) => {
+                let request = client.config.http(request);
+                match p.send(&request, client.config.timeout_ms).await {
+                    Ok(response) => Event::Answer(response),
+                    Err(failure) => Event::Failed(failure),
+                }
+            }
             Action::Wait(ms) => match p.sleep(ms).await {
                 Ok(()) => Event::Go,
                 Err(_) => Event::Failed(TransportError::Aborted),

@@ -13,7 +13,7 @@
 //! - [`RetireMany`]: `retireMany`: lanes (the concurrency), one `retire` flow each at a time.
 
 use crate::client::{
-    aborted, held, transport_error, Config, HttpRequest, HttpResponse, Patience, TransportError,
+    aborted, held, transport_error, Config, HttpResponse, Patience, Request, TransportError,
     GONE_AFTER_LOST_ANSWER,
 };
 use crate::endpoint::{Operation, Shape};
@@ -54,7 +54,7 @@ pub struct Report<J> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action<J> {
     /// Send this request (with the client's timeout), then step with its answer.
-    Send(HttpRequest),
+    Send(Request),
     /// Wait this many ms (cut short by the caller's signal), then step with [`Event::Go`].
     Wait(u64),
     /// Deliver this report, then step with [`Event::Go`].
@@ -92,7 +92,7 @@ pub type Seen<J> = (J, Option<String>);
 #[derive(Clone, Debug, PartialEq)]
 pub enum CallOut<J> {
     /// Send this request.
-    Send(HttpRequest),
+    Send(Request),
     /// Wait this many ms.
     Wait(u64),
     /// Finished.

@@ -67,7 +67,7 @@ fn answer(scripted: Result<HttpResponse<Value>, TransportError>) -> Event<Value>
     }
 }
 
-fn send(action: Action<Value>) -> HttpRequest {
+fn send(action: Action<Value>) -> Request {
     match action {
         Action::Send(request) => request,
         other => panic!("expected Send, got {other:?}"),
@@ -598,7 +598,7 @@ mod properties {
     }
 
     /// What the hostile API (or the network) makes of a request.
-    fn respond(ch: &mut Choices<'_>, request: &HttpRequest) -> Event<Value> {
+    fn respond(ch: &mut Choices<'_>, request: &Request) -> Event<Value> {
         let list = request.method == Method::Get && request.url.ends_with("/certificates");
         let requested = request
             .url
@@ -675,9 +675,9 @@ mod properties {
     #[derive(Default)]
     struct Run {
         /// Every request sent, with its lane.
-        sent: Vec<(usize, HttpRequest)>,
+        sent: Vec<(usize, Request)>,
         /// Every answer given to a request, with the request.
-        answered: Vec<(HttpRequest, Event<Value>)>,
+        answered: Vec<(Request, Event<Value>)>,
         results: Vec<Result<Value, Error<Value>>>,
         reports: Vec<Report<Value>>,
         lanes_done: usize,
