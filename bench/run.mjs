@@ -92,9 +92,19 @@ async function bundle(name, entry) {
 }
 
 // ---------------------------------------------------------------- processes
+// On Linux with two or more cores and `taskset`, the CPU-per-call and memory processes run on
+// CPU 0 and the local API on CPU 1, so neither's scheduling shows up in the other's CPU time.
+// Cold starts are not pinned: V8 compiles wasm with helper threads. Elsewhere: unpinned.
+const PIN = (() => {
+  if (process.platform !== "linux" || (os.availableParallelism?.() ?? os.cpus().length) < 2 || process.env.BENCH_NO_PIN) return null;
+  try { execFileSync("taskset", ["-c", "0", "true"], { stdio: "ignore" }); return true; } catch { return null; }
+})();
+const node = (cpu, args) => (PIN ? ["taskset", ["-c", String(cpu), process.execPath, ...args]] : [process.execPath, args]);
+
 function runNode(flags, script, cfg) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...flags, join(BENCH, script), JSON.stringify(cfg)], { stdio: ["ignore", "pipe", "pipe"] });
+    const args = [...flags, join(BENCH, script), JSON.stringify(cfg)];
+    const p = spawn(...(script === "cold-child.mjs" ? [process.execPath, args] : node(0, args)), { stdio: ["ignore", "pipe", "pipe"] });
     let out = "", err = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (err += d));
@@ -107,7 +117,7 @@ function runNode(flags, script, cfg) {
 
 function startServer() {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(BENCH, "server.mjs")], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
+    const p = spawn(...node(1, [join(BENCH, "server.mjs")]), { stdio: ["ignore", "pipe", "inherit", "ipc"] });
     let buf = "";
     p.stdout.on("data", (d) => {
       buf += d;
@@ -140,6 +150,7 @@ async function main() {
   const cpus = os.cpus();
   const machine = {
     nproc: os.availableParallelism?.() ?? cpus.length,
+    pinned: Boolean(PIN),
     cpu: cpus[0]?.model ?? "unknown",
     memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
     loadavg: os.loadavg().map((x) => +x.toFixed(2)),
@@ -203,7 +214,10 @@ async function main() {
       cold[k].min = Math.min(...samples.map((s) => s.total));
       cold[k].max = Math.max(...samples.map((s) => s.total));
     }
-    if (cold.pkgParts) cold.pkgParts.wasmOnly = median(coldRaw.pkgParts.map((s) => s.read + s.compile + s.init));
+    if (cold.pkgParts) {
+      cold.pkgParts.wasmOnly = median(coldRaw.pkgParts.map((s) => s.read + s.compile + s.init));
+      cold.pkgParts.compileInit = median(coldRaw.pkgParts.map((s) => s.compile + s.init));
+    }
 
     // ---- per call
     log(`[cpu] ${P.rounds} rounds x ${P.blocks} interleaved blocks x (${P.seqBlock} sequential + ${P.concBlock} at ${P.inFlight} in flight) per implementation`);
@@ -275,7 +289,7 @@ function render(r, havePkg) {
     (r.versions.packageBuilt ? ` (wasm built ${r.versions.packageBuilt})` : " (NOT BUILT)") +
     (r.versions.wasmBindgen ? ` · ${r.versions.wasmBindgen}` : "") + (r.versions.binaryen ? ` · binaryen ${r.versions.binaryen}` : "") +
     (r.versions.rustc ? ` · ${r.versions.rustc}` : ""));
-  L.push(`Machine: ${r.machine.nproc} × ${r.machine.cpu}, ${r.machine.memGiB} GiB, ${r.machine.platform}, load ${r.machine.loadavg.join(" ")} · run took ${r.seconds} s`, "");
+  L.push(`Machine: ${r.machine.nproc} × ${r.machine.cpu}, ${r.machine.memGiB} GiB, ${r.machine.platform}, load ${r.machine.loadavg.join(" ")} · ${r.machine.pinned ? "CPU per call and memory: client on CPU 0, local API on CPU 1 (taskset)" : "processes not pinned"} · run took ${r.seconds} s`, "");
 
   L.push("## Size (bytes; gzip -9, brotli q11; esbuild --bundle --minify --format=esm --platform=browser)", "");
   L.push("| artifact | raw | gzip | brotli |", "| --- | ---: | ---: | ---: |");
@@ -303,9 +317,9 @@ function render(r, havePkg) {
   crow("SDK full (bundle)", c.sdkFull);
   crow("package: import `js/node.js` (glue + read + compile + instantiate + init)", c.pkg);
   if (c.pkgParts) {
-    L.push("", `| package in parts | import glue | read .wasm | compile | instantiate + init | **read+compile+init** (target ≤ ${TARGETS.coldMs} ms) | total |`,
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-      `| \`initSync\` path | ${ms(c.pkgParts.glue)} | ${ms(c.pkgParts.read)} | ${ms(c.pkgParts.compile)} | ${ms(c.pkgParts.init)} | **${ms(c.pkgParts.wasmOnly)}** | ${ms(c.pkgParts.total)} |`);
+    L.push("", `| package in parts | import glue | read .wasm | compile | instantiate + init | **compile + instantiate + init** (target ≤ ${TARGETS.coldMs} ms) | read + compile + instantiate + init | total |`,
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      `| \`initSync\` path | ${ms(c.pkgParts.glue)} | ${ms(c.pkgParts.read)} | ${ms(c.pkgParts.compile)} | ${ms(c.pkgParts.init)} | **${ms(c.pkgParts.compileInit)}** | ${ms(c.pkgParts.wasmOnly)} | ${ms(c.pkgParts.total)} |`);
   }
   L.push("");
 
@@ -337,10 +351,10 @@ function render(r, havePkg) {
     const ok = (b) => (b ? "met" : "**MISSED**");
     const g = s.pkgWasmGlue.gzip / 1024;
     L.push("## Targets (issue 12)", "");
-    L.push(`Three targets: the package's wasm + glue ≤ ${TARGETS.gzipKiB} KiB gzip; CPU per delete ≤ ${TARGETS.cpuRatio}× the floor, sequential and ${r.params.inFlight} in flight; compile + instantiate (read + compile + instantiate + init) ≤ ${TARGETS.coldMs} ms.`, "");
+    L.push(`Three targets: the package's wasm + glue ≤ ${TARGETS.gzipKiB} KiB gzip; CPU per delete ≤ ${TARGETS.cpuRatio}× the floor, sequential and ${r.params.inFlight} in flight; compile + instantiate (with the glue's init) ≤ ${TARGETS.coldMs} ms in Node.`, "");
     L.push(`- wasm + glue ≤ ${TARGETS.gzipKiB} KiB gzip: ${g.toFixed(2)} KiB — ${ok(g <= TARGETS.gzipKiB)} (plain JS, same contract for delete: ${kib(s.plainJs.gzip)} KiB; floor: ${kib(s.floor.gzip)} KiB; SDK tree-shakable: ${kib(s.sdkTree.gzip)} KiB, full: ${kib(s.sdkFull.gzip)} KiB)`);
     L.push(`- CPU per delete ≤ ${TARGETS.cpuRatio}× the floor, sequential and ${r.params.inFlight} in flight: sequential ${p.pkg.seqRatio.toFixed(3)}×, ${r.params.inFlight} in flight ${p.pkg.concRatio.toFixed(3)}× — ${ok(p.pkg.seqRatio <= TARGETS.cpuRatio && p.pkg.concRatio <= TARGETS.cpuRatio)} (A/A noise: ${p.floorAA.seqRatio.toFixed(3)}× / ${p.floorAA.concRatio.toFixed(3)}×; plain JS ${p.plainJs.seqRatio.toFixed(3)}× / ${p.plainJs.concRatio.toFixed(3)}×; SDK full ${p.sdkFull.seqRatio.toFixed(2)}× / ${p.sdkFull.concRatio.toFixed(2)}×)`);
-    if (c.pkgParts) L.push(`- compile + instantiate ≤ ${TARGETS.coldMs} ms (read + compile + instantiate + init): ${c.pkgParts.wasmOnly.toFixed(2)} ms — ${ok(c.pkgParts.wasmOnly <= TARGETS.coldMs)}; whole \`import("js/node.js")\` ${c.pkg.total.toFixed(2)} ms vs plain JS ${c.plainJs.total.toFixed(2)} ms, floor ${c.floor.total.toFixed(2)} ms, SDK full ${c.sdkFull.total.toFixed(2)} ms, tree-shakable ${c.sdkTree.total.toFixed(2)} ms, empty-module baseline ${c.empty.total.toFixed(2)} ms`);
+    if (c.pkgParts) L.push(`- compile + instantiate ≤ ${TARGETS.coldMs} ms (with the glue's init): ${c.pkgParts.compileInit.toFixed(2)} ms — ${ok(c.pkgParts.compileInit <= TARGETS.coldMs)}; with the read of the .wasm ${c.pkgParts.wasmOnly.toFixed(2)} ms; whole \`import("js/node.js")\` ${c.pkg.total.toFixed(2)} ms vs plain JS ${c.plainJs.total.toFixed(2)} ms, floor ${c.floor.total.toFixed(2)} ms, SDK full ${c.sdkFull.total.toFixed(2)} ms, tree-shakable ${c.sdkTree.total.toFixed(2)} ms, empty-module baseline ${c.empty.total.toFixed(2)} ms`);
     L.push(`- memory (no target): package heap growth ${(m.pkg.growth / 1024).toFixed(1)} KiB over ${r.params.memCalls} calls (${m.pkg.perCall.toFixed(2)} B/call)` +
       (m.pkg.wasmBefore != null ? `, wasm linear memory ${mb(m.pkg.wasmBefore)} → ${mb(m.pkg.wasmAfter)}` : ""));
     L.push("");

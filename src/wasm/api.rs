@@ -20,6 +20,7 @@ use web_sys::AbortSignal;
 type JsError = Error<JsValue>;
 
 /// Turns a core error into a JS `Error` with the contract's properties.
+#[inline(never)] // one copy: every path that rejects calls it
 fn to_js(e: JsError) -> JsValue {
     let err = js_sys::Error::new(&e.message());
     err.set_name(e.kind.name());
