@@ -226,6 +226,7 @@ async function main() {
     const pcImpls = { floor: impls.floor, floorAA: impls.floor + "?aa", plainJs: impls.plainJs, sdkFull: impls.sdkFull };
     if (args.has("--with-sdk-tree")) pcImpls.sdkTree = impls.sdkTree;
     if (havePkg) pcImpls.pkg = impls.pkg;
+    if (havePkg) pcImpls.pkgNoTimeout = impls.pkg + "?no-timeout";
     const pc = await runNode(["--expose-gc"], "percall-child.mjs",
       { baseUrl, impls: pcImpls, rounds: P.rounds, blocks: P.blocks, seqBlock: P.seqBlock, concBlock: P.concBlock, inFlight: P.inFlight, warm: P.warm });
     const perCall = {};
@@ -335,6 +336,7 @@ function render(r, havePkg) {
   prow("SDK full (maxRetries 0)", p.sdkFull);
   prow("SDK tree-shakable (maxRetries 0)", p.sdkTree);
   prow("**package** (maxRetries 0)", p.pkg);
+  prow("package with `timeoutMs: 0` (no per-attempt AbortController and timer)", p.pkgNoTimeout);
   L.push("");
 
   L.push(`## Memory (heap after global.gc(), ${r.params.memCalls} calls at ${r.params.inFlight} in flight after warm-up)`, "");

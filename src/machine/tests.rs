@@ -7,7 +7,7 @@ use super::*;
 use crate::client::tests::{cert, cfg, delete_op, fail, fail_with, ids, ok, ACCOUNT, CERT};
 use crate::client::{Config, HttpResponse, ResponseHeaders, TransportError};
 use crate::endpoint::Method;
-use crate::lifecycle::{CreateAndActivate, Fate, Retire, SetInUse, WaitOptions};
+use crate::lifecycle::{CreateAndActivate, Fate, Retire, WaitOptions};
 use serde_json::{json, Value};
 
 /// The clock at the start of every test: 2001-09-09T01:46:40Z.
@@ -439,6 +439,7 @@ fn retire_many_aborted_before_the_start_starts_nothing() {
 mod properties {
     use super::*;
     use crate::client::RawOptions;
+    use crate::lifecycle::SetInUse;
     use proptest::prelude::*;
     use proptest::test_runner::FileFailurePersistence;
 
