@@ -427,6 +427,7 @@ pub struct Flow<J, D> {
     decide: D,
     call: Option<Call<J>>,
     sleeping: bool,
+    over: bool,
 }
 
 impl<J: Json, D: Decide<J>> Flow<J, D> {
@@ -436,6 +437,7 @@ impl<J: Json, D: Decide<J>> Flow<J, D> {
             decide,
             call: None,
             sleeping: false,
+            over: false,
         }
     }
 
@@ -446,6 +448,12 @@ impl<J: Json, D: Decide<J>> Flow<J, D> {
 
     /// Takes the event, returns what to do next.
     pub fn step(&mut self, cx: &mut Ctx<'_>, event: Event<J>) -> Action<J> {
+        if self.over {
+            return Action::Done(Err(Error::new(
+                ErrorKind::Connection,
+                "the flow was stepped after it finished",
+            )));
+        }
         let mut outcome: Outcome<J> = Ok(None);
         if let Some(call) = &mut self.call {
             match call.step(cx, event) {
@@ -490,6 +498,7 @@ impl<J: Json, D: Decide<J>> Flow<J, D> {
                     })
                 }
                 Do::Finish(mut result) => {
+                    self.over = true;
                     // A flow's own refusals quote the certificate: redact them like any error.
                     if let Err(e) = &mut result {
                         e.redact(&cx.config.auth.secrets());

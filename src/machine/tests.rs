@@ -321,6 +321,10 @@ fn retire_of_an_available_certificate_step_by_step() {
         ]
     );
     assert_eq!(h.pacer.in_flight(), 0);
+    // Over is over: stepped again, the flow does not start afresh.
+    let e = done_err(h.step(&mut flow, 0, Event::Go));
+    assert!(e.message().contains("after it finished"), "{}", e.message());
+    assert_eq!(h.pacer.in_flight(), 0);
 }
 
 #[test]
