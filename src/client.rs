@@ -90,9 +90,6 @@ pub enum TransportError {
     Timeout,
     /// The caller's signal fired.
     Aborted,
-    /// Not sent: the rate limit's budget is spent for longer than this call may wait (the ms
-    /// until the reset). Produced by the client's pacing, never by a platform.
-    Held(u64),
 }
 
 /// How long a call may hold a request while the rate limit's budget is spent.
@@ -167,7 +164,6 @@ impl Client {
     }
 
     /// The budget every call of this client shares.
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the wasm Core's; drive reads the field
     pub(crate) fn pacer(&self) -> &RefCell<Pacer> {
         &self.pacer
     }
@@ -281,7 +277,7 @@ pub(crate) async fn drive_lane<P: Platform, M: Machine<P::Json>>(
     let mut event = Event::Go;
     loop {
         let action = {
-            let mut pacer = client.pacer.borrow_mut();
+            let mut pacer = client.pacer().borrow_mut();
             let mut cx = Ctx {
                 config: &client.config,
                 pacer: &mut pacer,
@@ -361,7 +357,6 @@ pub(crate) fn transport_error<J>(
             (ErrorKind::Connection, d)
         }
         TransportError::Aborted => return aborted(),
-        TransportError::Held(ms) => return held(ms),
     };
     if attempts > 1 {
         detail.push_str(" (after ");

@@ -269,12 +269,17 @@ pub async fn retire<P: Platform>(
     id: &CertificateId,
     options: WaitOptions,
 ) -> Result<P::Json, Error<P::Json>> {
-    let flow = Flow::new(Decision::Retire(Retire::new(
-        account.clone(),
-        id.clone(),
-        options,
-    )));
-    drive(client, p, &RefCell::new(flow)).await
+    let retire = Retire::new(account.clone(), id.clone(), options);
+    run(client, p, Decision::Retire(retire)).await
+}
+
+/// Runs one flow to its end over a platform.
+async fn run<P: Platform>(
+    client: &Client,
+    p: &P,
+    decision: Decision<P::Json>,
+) -> Result<P::Json, Error<P::Json>> {
+    drive(client, p, &RefCell::new(Flow::new(decision))).await
 }
 
 /// What became of one certificate of `retireMany`.
@@ -552,12 +557,8 @@ pub async fn create_and_activate<P: Platform>(
     validity_days: Option<u32>,
     options: WaitOptions,
 ) -> Result<P::Json, Error<P::Json>> {
-    let flow = Flow::new(CreateAndActivate::new(
-        account.clone(),
-        validity_days,
-        options,
-    ));
-    drive(client, p, &RefCell::new(flow)).await
+    let create = CreateAndActivate::new(account.clone(), validity_days, options);
+    run(client, p, Decision::CreateAndActivate(create)).await
 }
 
 /// Where `setInUse` is.
@@ -706,12 +707,8 @@ pub async fn set_in_use<P: Platform>(
     id: &CertificateId,
     options: WaitOptions,
 ) -> Result<P::Json, Error<P::Json>> {
-    let flow = Flow::new(Decision::SetInUse(SetInUse::new(
-        account.clone(),
-        id.clone(),
-        options,
-    )));
-    drive(client, p, &RefCell::new(flow)).await
+    let set = SetInUse::new(account.clone(), id.clone(), options);
+    run(client, p, Decision::SetInUse(set)).await
 }
 
 #[cfg(test)]

@@ -188,7 +188,6 @@ impl<J: Json> Call<J> {
             Phase::Sent => match answer(cx, event) {
                 Ok(response) => self.answered(cx, response),
                 Err(TransportError::Aborted) => CallOut::Done(Err(aborted())),
-                Err(TransportError::Held(ms)) => CallOut::Done(Err(held(ms))),
                 Err(_) if self.retry < self.max_retries => {
                     let ms = backoff_ms(self.retry, cx.random);
                     self.retry += 1;
