@@ -275,6 +275,8 @@ const TIMEOUT: u32 = 3;
 pub struct Core {
     client: Client,
     tasks: Vec<Option<Slot>>,
+    /// Numbers of the ended tasks, for reuse (no scan on a call's start).
+    free: Vec<usize>,
     report: JsValue,
 }
 
@@ -286,6 +288,7 @@ impl Core {
         Ok(Self {
             client: Client::new(read_config(&options).map_err(to_js)?),
             tasks: Vec::new(),
+            free: Vec::new(),
             report: JsValue::UNDEFINED,
         })
     }
@@ -313,8 +316,7 @@ impl Core {
     pub fn start(&mut self, op: u32, id: JsValue, params: JsValue, options: JsValue) -> JsValue {
         match self.task(op, &id, &params, &options) {
             Ok(slot) => {
-                let free = self.tasks.iter().position(Option::is_none);
-                let n = match free {
+                let n = match self.free.pop() {
                     Some(n) => n,
                     None => {
                         self.tasks.push(None);
@@ -419,9 +421,7 @@ impl Core {
             }
             Action::LaneDone => JsValue::from_str("L"),
             Action::Done(result) => {
-                if let Some(t) = self.tasks.get_mut(task as usize) {
-                    *t = None;
-                }
+                self.end(task);
                 result.unwrap_or_else(to_js)
             }
         }
@@ -435,7 +435,7 @@ impl Core {
 
     /// `retireMany`'s `{ deleted, refused, failed }`, once every lane is done; ends the task.
     pub fn finish(&mut self, task: u32) -> JsValue {
-        match self.tasks.get_mut(task as usize).and_then(Option::take) {
+        match self.end(task) {
             Some(Slot {
                 task: Task::Many(m),
                 ..
@@ -446,7 +446,7 @@ impl Core {
 
     /// Ends a task early (its driver failed): a request still out is booked as unanswered.
     pub fn cancel(&mut self, task: u32) {
-        if let Some(slot) = self.tasks.get_mut(task as usize).and_then(Option::take) {
+        if let Some(slot) = self.end(task) {
             let mut pacer = self.client.pacer().borrow_mut();
             for _ in 0..slot.task.in_flight() {
                 pacer.on_no_answer();
@@ -471,6 +471,15 @@ impl Core {
 }
 
 impl Core {
+    /// Takes a task out; its number becomes free.
+    fn end(&mut self, task: u32) -> Option<Slot> {
+        let slot = self.tasks.get_mut(task as usize).and_then(Option::take);
+        if slot.is_some() {
+            self.free.push(task as usize);
+        }
+        slot
+    }
+
     fn slot(&self, task: u32) -> Option<&Slot> {
         self.tasks.get(task as usize).and_then(Option::as_ref)
     }
